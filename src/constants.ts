@@ -1,0 +1,43 @@
+// Every bound and default of ringkv in one place, units last. The asserts at the bottom
+// relate them, so a change that breaks an invariant fails at load time, not under load.
+import assert from 'node:assert/strict';
+
+export const PARTITION_COUNT_DEFAULT = 256;
+export const PARTITION_COUNT_MAX = 65_536;
+export const WORKER_COUNT_MAX = 64;
+export const N_DEFAULT = 3;
+export const R_DEFAULT = 2;
+export const W_DEFAULT = 2;
+
+export const KEY_BYTES_MAX_DEFAULT = 1024;
+export const VALUE_BYTES_MAX_DEFAULT = 1024 * 1024;
+export const BUCKET_NAME_BYTES_MAX = 255;
+
+/** Bytes of payload space in each single-producer/single-consumer ring. */
+export const RING_BYTES_DEFAULT = 8 * 1024 * 1024;
+/** A frame may take at most this share of a ring, so a ring always holds two of the largest. */
+export const FRAME_BYTES_MAX_DIVISOR = 2;
+/** Frames a thread reads from one ring before it looks at the next one (fairness). */
+export const DRAIN_FRAMES_PER_TURN_MAX = 256;
+/** Frames waiting for ring space, per destination, before new requests are refused. */
+export const OUTBOX_FRAMES_MAX = 100_000;
+/** Requests the main thread may have in flight before it refuses new ones with BUSY. */
+export const PENDING_REQUESTS_MAX = 200_000;
+
+export const REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
+/** The main thread's own timer is longer than the coordinator's, so the coordinator answers first. */
+export const MAIN_TIMEOUT_GRACE_MS = 1_000;
+/** Event-loop turns a worker keeps polling its rings before it sleeps on its doorbell. */
+export const IDLE_SPINS_BEFORE_SLEEP = 3;
+
+/** Vector clock entries kept per version; older entries are truncated (Dynamo's scheme). */
+export const CLOCK_ENTRIES_MAX = 10;
+/** Siblings kept per key; past it the write is refused, the client must resolve them. */
+export const SIBLINGS_MAX = 64;
+
+export const LMDB_MAP_BYTES_DEFAULT = 64 * 1024 * 1024 * 1024;
+export const WORKER_START_TIMEOUT_MS = 20_000;
+
+assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
+assert(MAIN_TIMEOUT_GRACE_MS > 0);
+assert(R_DEFAULT <= N_DEFAULT && W_DEFAULT <= N_DEFAULT);
