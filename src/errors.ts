@@ -5,11 +5,19 @@
 export const ERROR_CODES = {
   BAD_REQUEST: { resp: 'ERR', http: 400, summary: 'the request is malformed or an argument is out of range' },
   BAD_CONTEXT: { resp: 'BADCONTEXT', http: 400, summary: 'the context string is not one ringkv issued' },
-  TOOLARGE: { resp: 'TOOLARGE', http: 413, summary: 'a key, value, record or frame exceeds its configured limit' },
+  TOOLARGE: {
+    resp: 'TOOLARGE',
+    http: 413,
+    summary: 'a key, value, record or frame exceeds its configured limit',
+  },
   QUORUM: { resp: 'QUORUM', http: 503, summary: 'fewer than R (or W) replicas answered successfully' },
   TIMEOUT: { resp: 'TIMEOUT', http: 504, summary: 'the request did not finish within the request timeout' },
   BUSY: { resp: 'BUSY', http: 503, summary: 'too many requests are in flight; retry later' },
-  SIBLINGS: { resp: 'SIBLINGS', http: 409, summary: 'the key holds the maximum number of siblings; resolve them first' },
+  SIBLINGS: {
+    resp: 'SIBLINGS',
+    http: 409,
+    summary: 'the key holds the maximum number of siblings; resolve them first',
+  },
   STORAGE: { resp: 'STORAGE', http: 507, summary: 'the storage engine failed to commit (disk or map full)' },
   CLOSED: { resp: 'CLOSED', http: 503, summary: 'the database is closed or closing' },
   INTERNAL: { resp: 'ERR', http: 500, summary: 'an unexpected internal failure' },

@@ -1,0 +1,31 @@
+// Vector clocks, version sets (siblings), the opaque context and the record encoding: pure
+// code with no I/O, imported by the coordinator, the replica store and the servers.
+export { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './context.js';
+export { decodeRecord, encodedRecordBytes, encodeRecord, encodeRecordInto } from './record.js';
+export {
+  type ClockEntry,
+  compare,
+  descends,
+  EMPTY_CLOCK,
+  increment,
+  merge,
+  type Order,
+  truncate,
+  type VClock,
+} from './vclock.js';
+export {
+  covers,
+  type Dot,
+  isDeleted,
+  joinClocks,
+  mergeVersions,
+  type NewVersion,
+  newestValue,
+  newVersion,
+  type Policy,
+  reconcile,
+  sameVersions,
+  type Version,
+  versionClock,
+  versionSortOrder,
+} from './versions.js';

@@ -1,0 +1,198 @@
+// Binary encoding of a version set: the value stored in LMDB and carried in thread frames.
+// Fixed-width big-endian fields, no JSON, sized exactly before writing so one allocation
+// suffices. The clock codec here is shared with the context (context.ts). Decoding checks
+// every length and invariant, since a bad record means corruption or a programmer error.
+//
+//   record  = u8 format (1) | u16 version count | version*
+//   version = u8 flags (bit 0: tombstone) | f64 ts | u32 dot node | u32 dot counter | clock | u32 value bytes | value
+//   clock   = u16 entry count | (u32 node | u32 counter | f64 ts)*
+import assert from 'node:assert/strict';
+import { type ClockEntry, UINT32_MAX, type VClock } from './vclock.js';
+import type { Version } from './versions.js';
+
+const RECORD_FORMAT = 1;
+const RECORD_HEADER_BYTES = 3;
+const VERSION_FIXED_BYTES = 1 + 8 + 8 + 2 + 4;
+export const CLOCK_ENTRY_BYTES = 4 + 4 + 8;
+const FLAG_TOMBSTONE = 1;
+const UINT16_MAX = 0xffff;
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** Reports malformed input; the context and record decoders throw different error types. */
+export type Fail = (message: string) => never;
+
+/** Bounds-checked big-endian reads over a byte range. */
+export class ByteReader {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #fail: Fail;
+  offset = 0;
+
+  constructor(bytes: Uint8Array, fail: Fail) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#fail = fail;
+  }
+
+  get remaining(): number {
+    return this.#bytes.byteLength - this.offset;
+  }
+
+  fail(message: string): never {
+    return this.#fail(`${message} (at byte ${this.offset} of ${this.#bytes.byteLength})`);
+  }
+
+  need(byteCount: number, what: string): void {
+    if (this.remaining < byteCount) this.fail(`truncated ${what}: needs ${byteCount} bytes`);
+  }
+
+  u8(): number {
+    this.need(1, 'u8');
+    return this.#view.getUint8(this.offset++);
+  }
+
+  u16(): number {
+    this.need(2, 'u16');
+    const value = this.#view.getUint16(this.offset);
+    this.offset += 2;
+    return value;
+  }
+
+  u32(): number {
+    this.need(4, 'u32');
+    const value = this.#view.getUint32(this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  f64(): number {
+    this.need(8, 'f64');
+    const value = this.#view.getFloat64(this.offset);
+    this.offset += 8;
+    return value;
+  }
+
+  /** A copy, so the result outlives the input buffer (LMDB reuses its read buffer). */
+  bytes(byteCount: number): Uint8Array {
+    this.need(byteCount, 'byte string');
+    const start = this.offset;
+    this.offset += byteCount;
+    return new Uint8Array(this.#bytes.subarray(start, this.offset));
+  }
+}
+
+export function encodedClockBytes(entryCount: number): number {
+  return 2 + entryCount * CLOCK_ENTRY_BYTES;
+}
+
+export function writeClock(view: DataView, offset: number, clock: VClock): number {
+  assert(clock.length <= UINT16_MAX, `clock has ${clock.length} entries; the encoding holds ${UINT16_MAX}`);
+  view.setUint16(offset, clock.length);
+  offset += 2;
+  for (const entry of clock) {
+    view.setUint32(offset, entry.node);
+    view.setUint32(offset + 4, entry.counter);
+    view.setFloat64(offset + 8, entry.ts);
+    offset += CLOCK_ENTRY_BYTES;
+  }
+  return offset;
+}
+
+/** Reads a clock and checks its invariants: nodes strictly ascending, counters >= 1, finite ts. */
+export function readClock(reader: ByteReader, entryCountMax: number): VClock {
+  const count = reader.u16();
+  if (count > entryCountMax) reader.fail(`clock has ${count} entries; at most ${entryCountMax} are allowed`);
+  reader.need(count * CLOCK_ENTRY_BYTES, `clock of ${count} entries`);
+  const clock: ClockEntry[] = [];
+  let previous = -1;
+  for (let i = 0; i < count; i++) {
+    const node = reader.u32();
+    const counter = reader.u32();
+    const ts = reader.f64();
+    if (node <= previous) reader.fail(`clock nodes are not strictly ascending (${node} after ${previous})`);
+    if (counter === 0) reader.fail(`clock entry of node ${node} has counter 0`);
+    if (!Number.isFinite(ts)) reader.fail(`clock entry of node ${node} has timestamp ${ts}`);
+    clock.push({ node, counter, ts });
+    previous = node;
+  }
+  return clock;
+}
+
+export function encodedRecordBytes(versions: readonly Version[]): number {
+  let byteCount = RECORD_HEADER_BYTES;
+  for (const version of versions) {
+    byteCount += VERSION_FIXED_BYTES + version.clock.length * CLOCK_ENTRY_BYTES;
+    byteCount += version.value?.byteLength ?? 0;
+  }
+  return byteCount;
+}
+
+export function encodeRecord(versions: readonly Version[]): Uint8Array {
+  const bytes = new Uint8Array(encodedRecordBytes(versions));
+  encodeRecordInto(versions, bytes, 0);
+  return bytes;
+}
+
+/**
+ * Writes the record at target[offset..] (for frames written straight into a ring) and
+ * returns the offset after it. The caller checks space with encodedRecordBytes first.
+ */
+export function encodeRecordInto(versions: readonly Version[], target: Uint8Array, offset: number): number {
+  assert(
+    versions.length <= UINT16_MAX,
+    `record has ${versions.length} versions; the encoding holds ${UINT16_MAX}`,
+  );
+  assert(target.byteLength - offset >= encodedRecordBytes(versions), 'record does not fit its target');
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  view.setUint8(offset, RECORD_FORMAT);
+  view.setUint16(offset + 1, versions.length);
+  offset += RECORD_HEADER_BYTES;
+  for (const version of versions) {
+    view.setUint8(offset, version.value === null ? FLAG_TOMBSTONE : 0);
+    view.setFloat64(offset + 1, version.ts);
+    view.setUint32(offset + 9, version.dot.node);
+    view.setUint32(offset + 13, version.dot.counter);
+    offset = writeClock(view, offset + 17, version.clock);
+    const value = version.value ?? EMPTY_BYTES;
+    assert(value.byteLength <= UINT32_MAX, 'value exceeds the encoding limit of 4 GiB');
+    view.setUint32(offset, value.byteLength);
+    target.set(value, offset + 4);
+    offset += 4 + value.byteLength;
+  }
+  return offset;
+}
+
+const failRecord: Fail = (message) => {
+  throw new Error(`record is malformed: ${message}`);
+};
+
+/**
+ * Decodes a whole record. Values are copied out of bytes, so the result stays valid after the
+ * caller's buffer is reused (lmdb-js getBinaryFast, ring slots). Throws Error on bad input.
+ */
+export function decodeRecord(bytes: Uint8Array): Version[] {
+  const reader = new ByteReader(bytes, failRecord);
+  const format = reader.u8();
+  if (format !== RECORD_FORMAT) reader.fail(`unknown format ${format}; this build reads ${RECORD_FORMAT}`);
+  const count = reader.u16();
+  const versions: Version[] = [];
+  for (let i = 0; i < count; i++) versions.push(readVersion(reader));
+  if (reader.remaining !== 0) reader.fail(`${reader.remaining} trailing bytes`);
+  return versions;
+}
+
+function readVersion(reader: ByteReader): Version {
+  const flags = reader.u8();
+  if ((flags & ~FLAG_TOMBSTONE) !== 0) reader.fail(`unknown version flags ${flags}`);
+  const ts = reader.f64();
+  if (!Number.isFinite(ts)) reader.fail(`version timestamp ${ts} is not finite`);
+  const dot = { node: reader.u32(), counter: reader.u32() };
+  if (dot.counter === 0) reader.fail(`version dot of node ${dot.node} has counter 0`);
+  const clock = readClock(reader, UINT16_MAX);
+  const valueBytes = reader.u32();
+  if (flags === FLAG_TOMBSTONE) {
+    if (valueBytes !== 0) reader.fail(`tombstone carries ${valueBytes} value bytes`);
+    return { dot, clock, ts, value: null };
+  }
+  return { dot, clock, ts, value: reader.bytes(valueBytes) };
+}

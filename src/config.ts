@@ -1,0 +1,158 @@
+// The one configuration of a ringkv instance: parsed and validated once, with messages that
+// name the setting and the limit. Everything downstream takes a Config and trusts it.
+import { availableParallelism } from 'node:os';
+import type { Policy } from './clock/index.js';
+import {
+  KEY_BYTES_MAX_DEFAULT,
+  LMDB_MAP_BYTES_DEFAULT,
+  N_DEFAULT,
+  PARTITION_COUNT_MAX,
+  R_DEFAULT,
+  REQUEST_TIMEOUT_MS_DEFAULT,
+  RING_BYTES_DEFAULT,
+  VALUE_BYTES_MAX_DEFAULT,
+  W_DEFAULT,
+  WORKER_COUNT_MAX,
+} from './constants.js';
+import { KvError } from './errors.js';
+import type { Durability } from './storage/store.js';
+
+export interface OpenOptions {
+  /** Data directory (created if missing). Required. */
+  dir: string;
+  /** Worker threads. Default: the existing directory's count, else max(4, cores). */
+  workers?: number;
+  /** Partitions (a power of two), fixed when the directory is created. Default 256. */
+  partitions?: number;
+  /** Replicas per key, and the read and write quorums, of the default bucket. Default 3/2/2. */
+  n?: number;
+  r?: number;
+  w?: number;
+  /** Conflict policy of the default bucket: keep concurrent versions as siblings, or last write wins. */
+  policy?: Policy;
+  /** When a write is acknowledged: on commit (default), after fsync, or before the OS has it durable. */
+  durability?: Durability;
+  maxKeyBytes?: number;
+  maxValueBytes?: number;
+  requestTimeoutMs?: number;
+  /** Bytes of each thread-to-thread ring. Default 8 MiB; a frame may use half. */
+  ringBytes?: number;
+  /** LMDB map size per worker (the most its data may grow to). Default 64 GiB (address space, not memory). */
+  mapBytes?: number;
+}
+
+export interface BucketProps {
+  n: number;
+  r: number;
+  w: number;
+  policy: Policy;
+}
+
+export interface Config {
+  dir: string;
+  workers: number | undefined;
+  partitions: number | undefined;
+  defaultBucket: BucketProps;
+  durability: Durability;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  requestTimeoutMs: number;
+  ringBytes: number;
+  mapBytes: number;
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new KvError(
+      'BAD_REQUEST',
+      `${name} must be an integer from ${min} to ${max}; got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return value > 0 && (value & (value - 1)) === 0;
+}
+
+export function defaultWorkerCount(): number {
+  return Math.min(WORKER_COUNT_MAX, Math.max(4, availableParallelism()));
+}
+
+export function checkPolicy(value: unknown): Policy {
+  if (value !== 'siblings' && value !== 'lww') {
+    throw new KvError('BAD_REQUEST', `policy must be 'siblings' or 'lww'; got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates n, r, w and policy together; `workers` bounds n when known. */
+export function checkBucketProps(
+  props: Partial<BucketProps>,
+  base: BucketProps,
+  workers?: number,
+): BucketProps {
+  const n = integer('n', props.n ?? base.n, 1, workers ?? WORKER_COUNT_MAX);
+  const r = integer('r', props.r ?? Math.min(base.r, n), 1, n);
+  const w = integer('w', props.w ?? Math.min(base.w, n), 1, n);
+  return { n, r, w, policy: checkPolicy(props.policy ?? base.policy) };
+}
+
+export function parseConfig(options: OpenOptions): Config {
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
+    throw new KvError('BAD_REQUEST', 'open() needs a data directory: open({ dir })');
+  }
+  const workers =
+    options.workers === undefined ? undefined : integer('workers', options.workers, 1, WORKER_COUNT_MAX);
+  const partitions =
+    options.partitions === undefined
+      ? undefined
+      : integer('partitions', options.partitions, 1, PARTITION_COUNT_MAX);
+  if (partitions !== undefined && !isPowerOfTwo(partitions)) {
+    throw new KvError('BAD_REQUEST', `partitions must be a power of two; got ${partitions}`);
+  }
+  const durability = options.durability ?? 'commit';
+  if (durability !== 'commit' && durability !== 'sync' && durability !== 'async') {
+    throw new KvError(
+      'BAD_REQUEST',
+      `durability must be 'commit', 'sync' or 'async'; got ${String(durability)}`,
+    );
+  }
+  const base: BucketProps = { n: N_DEFAULT, r: R_DEFAULT, w: W_DEFAULT, policy: 'siblings' };
+  const ringBytes = integer(
+    'ringBytes',
+    options.ringBytes ?? RING_BYTES_DEFAULT,
+    64 * 1024,
+    1024 * 1024 * 1024,
+  );
+  if (!isPowerOfTwo(ringBytes))
+    throw new KvError('BAD_REQUEST', `ringBytes must be a power of two; got ${ringBytes}`);
+  const maxValueBytes = integer(
+    'maxValueBytes',
+    options.maxValueBytes ?? VALUE_BYTES_MAX_DEFAULT,
+    0,
+    ringBytes / 4,
+  );
+  return {
+    dir: options.dir,
+    workers,
+    partitions,
+    defaultBucket: checkBucketProps(options, base, workers),
+    durability,
+    maxKeyBytes: integer('maxKeyBytes', options.maxKeyBytes ?? KEY_BYTES_MAX_DEFAULT, 1, 65_535),
+    maxValueBytes,
+    requestTimeoutMs: integer(
+      'requestTimeoutMs',
+      options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT,
+      1,
+      3_600_000,
+    ),
+    ringBytes,
+    mapBytes: integer(
+      'mapBytes',
+      options.mapBytes ?? LMDB_MAP_BYTES_DEFAULT,
+      1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
+}

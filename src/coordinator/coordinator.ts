@@ -1,0 +1,298 @@
+// The coordinator role of a worker (the stateful half of Riak's *_fsm): it runs the put and
+// get paths for requests the main thread routes to it. put: local read, new version, local
+// write, REPLICATE to the rest of the preference list, reply after W commits. get: local read
+// plus READ to the others, reply after R answers, then read repair of every stale replica.
+// The quorum arithmetic lives in quorum-core.ts; timeouts in one deadline queue.
+
+import {
+  decodeContext,
+  decodeRecord,
+  encodeContext,
+  encodeRecord,
+  mergeVersions,
+  newVersion,
+  type Policy,
+  sameVersions,
+  type VClock,
+  type Version,
+  versionClock,
+} from '../clock/index.js';
+import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
+import { errorCodeToStatus, KvError } from '../errors.js';
+import type { Links } from '../replica/links.js';
+import { frameToPolicy, type Replica } from '../replica/replica.js';
+import { copyField, type Frame, FrameFlag, fieldText, frameBytes, MessageType } from '../transport/frames.js';
+import { DeadlineQueue } from './deadlines.js';
+import { addResult, allAnswered, newTally, type Tally, type Verdict } from './quorum-core.js';
+
+interface Base {
+  readonly mainRequestId: number;
+  readonly tally: Tally;
+  readonly partition: number;
+  replied: boolean;
+}
+
+interface PutState extends Base {
+  readonly kind: 'put';
+  readonly context: string;
+}
+
+interface GetState extends Base {
+  readonly kind: 'get';
+  readonly key: Uint8Array;
+  readonly policy: Policy;
+  /** Each answering replica's versions, by slot, for the reply and for read repair. */
+  readonly answers: Map<number, Version[]>;
+}
+
+type State = PutState | GetState;
+
+const EMPTY = new Uint8Array(0);
+
+export class Coordinator {
+  private readonly links: Links;
+  private readonly replica: Replica;
+  private readonly timeoutMs: number;
+  private readonly states = new Map<number, State>();
+  private readonly deadlines = new DeadlineQueue();
+  private readonly localWrites = new Set<Promise<void>>();
+  private nextId = 1;
+
+  constructor(links: Links, replica: Replica, timeoutMs: number) {
+    this.links = links;
+    this.replica = replica;
+    this.timeoutMs = timeoutMs;
+  }
+
+  put(frame: Frame): void {
+    const stats = this.replica.stats;
+    stats.coordinatedPuts++;
+    const key = copyField(frame.fields[0]);
+    const replicas = Array.from(frame.fields[1] ?? EMPTY);
+    const policy = frameToPolicy(frame.flags);
+    const value = (frame.flags & FrameFlag.TOMBSTONE) !== 0 ? null : copyField(frame.fields[3]);
+    let context: VClock;
+    try {
+      context = decodeContext(fieldText(frame.fields[2]));
+    } catch (error) {
+      return this.replyError(frame.requestId, error);
+    }
+    const local = this.replica.localVersions(key);
+    const workerId = this.links.store.workerId;
+    const { versions, written, truncated } = newVersion(
+      local,
+      context,
+      workerId,
+      Date.now(),
+      value,
+      policy,
+      CLOCK_ENTRIES_MAX,
+    );
+    stats.clockTruncations += truncated;
+    const record = encodeRecord(versions);
+    const problem = this.checkRecord(versions.length, key.length, record.length);
+    if (problem !== null) return this.replyError(frame.requestId, problem);
+    const id = this.track({
+      kind: 'put',
+      mainRequestId: frame.requestId,
+      tally: newTally(frame.quorum, replicas.length),
+      partition: frame.partition,
+      replied: false,
+      context: encodeContext(versionClock(written)),
+    });
+    const write = this.links.store.write(key, record);
+    this.localWrites.add(write);
+    write.then(
+      () => this.onAnswer(id, true),
+      () => this.onAnswer(id, false),
+    );
+    write.finally(() => this.localWrites.delete(write)).catch(() => {});
+    for (const slot of replicas) {
+      if (slot === this.links.slot) continue;
+      const { writer } = this.links;
+      writer.begin({
+        type: MessageType.REPLICATE,
+        requestId: id,
+        partition: frame.partition,
+        flags: frame.flags & FrameFlag.LWW,
+      });
+      this.sendOrFail(slot, writer.field(key).field(record).finish(), id);
+    }
+  }
+
+  get(frame: Frame): void {
+    this.replica.stats.coordinatedGets++;
+    const key = copyField(frame.fields[0]);
+    const replicas = Array.from(frame.fields[1] ?? EMPTY);
+    const state: GetState = {
+      kind: 'get',
+      mainRequestId: frame.requestId,
+      tally: newTally(frame.quorum, replicas.length),
+      partition: frame.partition,
+      replied: false,
+      key,
+      policy: frameToPolicy(frame.flags),
+      answers: new Map(),
+    };
+    const id = this.track(state);
+    for (const slot of replicas) {
+      if (slot === this.links.slot) continue;
+      const { writer } = this.links;
+      writer.begin({ type: MessageType.READ, requestId: id, partition: frame.partition }).field(key);
+      this.sendOrFail(slot, writer.finish(), id);
+    }
+    this.onReadAnswer(id, this.links.slot, this.replica.localVersions(key));
+  }
+
+  onReplicateAck(_from: number, frame: Frame): void {
+    this.onAnswer(frame.requestId, frame.status === 0);
+  }
+
+  onReadReply(from: number, frame: Frame): void {
+    if (frame.status !== 0) return this.onReadAnswer(frame.requestId, from, null);
+    const record = frame.fields[0] ?? EMPTY;
+    this.onReadAnswer(frame.requestId, from, record.length === 0 ? [] : decodeRecord(record));
+  }
+
+  /** Fails every request whose deadline passed: the replicas that did not answer in time count as failed. */
+  sweep(now: number): void {
+    this.deadlines.sweep(now, (id) => {
+      const state = this.states.get(id);
+      if (state === undefined) return;
+      this.states.delete(id);
+      if (!state.replied) {
+        const { ok, needed, total } = state.tally;
+        const message = `${ok} of ${total} replicas answered within ${this.timeoutMs} ms; ${needed} needed`;
+        this.replyError(state.mainRequestId, new KvError('TIMEOUT', message));
+      }
+      if (state.kind === 'get') this.readRepair(state);
+    });
+  }
+
+  /** Waits for local writes in flight, so a stop commits everything it acknowledged. */
+  async drainWrites(): Promise<void> {
+    await Promise.allSettled([...this.localWrites]);
+  }
+
+  private track(state: State): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffff_fffe ? 1 : this.nextId + 1;
+    this.states.set(id, state);
+    this.deadlines.push(id, Date.now() + this.timeoutMs);
+    return id;
+  }
+
+  private onAnswer(id: number, ok: boolean): void {
+    const state = this.states.get(id);
+    if (state === undefined || state.kind !== 'put') return;
+    const verdict = addResult(state.tally, ok);
+    if (!state.replied) this.settlePut(state, verdict);
+    if (allAnswered(state.tally)) this.states.delete(id);
+  }
+
+  private settlePut(state: PutState, verdict: Verdict): void {
+    if (verdict === 'waiting') return;
+    state.replied = true;
+    if (verdict === 'unreachable') return this.replyQuorumFailure(state, 'write');
+    const { writer, endpoint, mainEndpoint } = this.links;
+    writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).stringField(state.context);
+    endpoint.send(mainEndpoint, writer.finish());
+    endpoint.flushSoon();
+  }
+
+  private onReadAnswer(id: number, from: number, versions: Version[] | null): void {
+    const state = this.states.get(id);
+    if (state === undefined || state.kind !== 'get') return;
+    if (versions !== null) state.answers.set(from, versions);
+    const verdict = addResult(state.tally, versions !== null);
+    if (!state.replied && verdict !== 'waiting') {
+      state.replied = true;
+      if (verdict === 'unreachable') this.replyQuorumFailure(state, 'read');
+      else this.replyRecord(state.mainRequestId, this.mergedAnswers(state));
+    }
+    if (allAnswered(state.tally)) {
+      this.states.delete(id);
+      this.readRepair(state);
+    }
+  }
+
+  private mergedAnswers(state: GetState): Version[] {
+    let merged: Version[] = [];
+    for (const versions of state.answers.values()) merged = mergeVersions(merged, versions, state.policy);
+    return merged;
+  }
+
+  /** Sends the reconciled record to every replica that answered with something older or nothing. */
+  private readRepair(state: GetState): void {
+    const merged = this.mergedAnswers(state);
+    if (merged.length === 0) return;
+    let record: Uint8Array | null = null;
+    for (const [slot, versions] of state.answers) {
+      if (sameVersions(versions, merged)) continue;
+      this.replica.stats.readRepairs++;
+      if (slot === this.links.slot) {
+        this.replica.mergeAndWrite(state.key, merged, state.policy).catch(() => {});
+        continue;
+      }
+      record ??= encodeRecord(merged);
+      const { writer, endpoint } = this.links;
+      const flags = state.policy === 'lww' ? FrameFlag.LWW : 0;
+      writer.begin({ type: MessageType.REPAIR, requestId: 0, partition: state.partition, flags });
+      try {
+        endpoint.send(slot, writer.field(state.key).field(record).finish());
+      } catch {
+        // A full ring only delays repair: the next read or anti-entropy finds the difference again.
+      }
+    }
+    this.links.endpoint.flushSoon();
+  }
+
+  private sendOrFail(slot: number, frame: Uint8Array, id: number): void {
+    try {
+      this.links.endpoint.send(slot, frame);
+    } catch {
+      const state = this.states.get(id);
+      if (state?.kind === 'put') this.onAnswer(id, false);
+      else if (state?.kind === 'get') this.onReadAnswer(id, slot, null);
+    }
+  }
+
+  private checkRecord(siblings: number, keyBytes: number, recordBytes: number): KvError | null {
+    if (siblings > SIBLINGS_MAX) {
+      return new KvError('SIBLINGS', `the key would hold ${siblings} siblings; the limit is ${SIBLINGS_MAX}`);
+    }
+    const bytes = frameBytes([keyBytes, recordBytes]);
+    const most = this.links.endpoint.frameBytesMax();
+    if (bytes > most) {
+      return new KvError(
+        'TOOLARGE',
+        `the record with its siblings is ${bytes} bytes; a frame holds at most ${most}`,
+      );
+    }
+    return null;
+  }
+
+  private replyRecord(requestId: number, versions: readonly Version[]): void {
+    const { writer, endpoint, mainEndpoint } = this.links;
+    writer
+      .begin({ type: MessageType.REPLY, requestId })
+      .field(versions.length === 0 ? EMPTY : encodeRecord(versions));
+    endpoint.send(mainEndpoint, writer.finish());
+    endpoint.flushSoon();
+  }
+
+  private replyQuorumFailure(state: State, what: 'read' | 'write'): void {
+    const { ok, needed, total } = state.tally;
+    const message = `${what} quorum not met: ${ok} of ${total} replicas succeeded; ${needed} needed`;
+    this.replyError(state.mainRequestId, new KvError('QUORUM', message));
+  }
+
+  private replyError(requestId: number, error: unknown): void {
+    this.replica.stats.failedRequests++;
+    const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
+    const { writer, endpoint, mainEndpoint } = this.links;
+    writer.begin({ type: MessageType.REPLY, requestId, status: errorCodeToStatus(failure.code) });
+    endpoint.send(mainEndpoint, writer.stringField(failure.message).finish());
+    endpoint.flushSoon();
+  }
+}

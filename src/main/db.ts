@@ -1,0 +1,338 @@
+// The embedded API: open() starts the workers on a data directory and returns a Db whose
+// buckets route each request to the first live worker of the key's preference list, which
+// coordinates it. The main thread only validates, hashes and hands frames over.
+
+import {
+  decodeContext,
+  decodeRecord,
+  encodeContext,
+  isDeleted,
+  joinClocks,
+  type VClock,
+  versionClock,
+} from '../clock/index.js';
+import {
+  type BucketProps,
+  type Config,
+  checkBucketProps,
+  defaultWorkerCount,
+  type OpenOptions,
+  parseConfig,
+} from '../config.js';
+import { PARTITION_COUNT_DEFAULT } from '../constants.js';
+import { KvError } from '../errors.js';
+import { ringHash } from '../native/index.js';
+import { partitionOf, preferenceLists, type Ring } from '../ring/index.js';
+import { FrameFlag, frameBytes, MessageType } from '../transport/frames.js';
+import { WorkerPool } from './pool.js';
+import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
+
+export type Bytes = string | Uint8Array;
+
+export interface GetResult {
+  /** Every concurrent value (siblings); empty when the key is missing or deleted. */
+  values: Buffer[];
+  /** Opaque: pass it to the next put or delete of this key to supersede what was read. */
+  context: string;
+}
+
+export interface WriteResult {
+  context: string;
+}
+
+export interface ExplainedVersion {
+  value: Buffer | null;
+  clock: VClock;
+  ts: number;
+}
+
+export interface Explanation {
+  partition: number;
+  preferenceList: number[];
+  replicas: { worker: number; workerId: number; versions: ExplainedVersion[] }[];
+}
+
+export interface Bucket {
+  readonly name: string;
+  readonly props: BucketProps;
+  get(key: Bytes, options?: { r?: number }): Promise<GetResult>;
+  put(key: Bytes, value: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult>;
+  delete(key: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult>;
+  explain(key: Bytes): Promise<Explanation>;
+}
+
+/** Where a key lives: its storage key (partition prefix, bucket, key) and partition. */
+interface Placement {
+  storageKey: Uint8Array;
+  partition: number;
+}
+
+const BUCKET_NAME_MAX = 255;
+
+function toBytes(value: Bytes): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
+
+export class Db implements Bucket {
+  readonly name = 'default';
+  readonly props: BucketProps;
+  readonly ring: Ring;
+  readonly config: Config;
+  private readonly pool: WorkerPool;
+  private readonly listsByN = new Map<number, number[][]>();
+  private readonly buckets = new Map<string, BucketView>();
+  private readonly defaultView: BucketView;
+  private closing: Promise<void> | null = null;
+
+  private constructor(config: Config, ring: Ring, pool: WorkerPool) {
+    this.config = config;
+    this.ring = ring;
+    this.pool = pool;
+    this.props = config.defaultBucket;
+    this.defaultView = new BucketView(this, 'default', config.defaultBucket);
+    this.buckets.set('default', this.defaultView);
+  }
+
+  static async open(options: OpenOptions): Promise<Db> {
+    const config = parseConfig(options);
+    const ring = loadOrCreateRing(
+      config.dir,
+      config.partitions ?? PARTITION_COUNT_DEFAULT,
+      config.workers,
+      defaultWorkerCount(),
+    );
+    checkPartitionCount(ring, config.partitions, config.dir);
+    checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
+    const pool = await WorkerPool.start(config, ring.workerCount);
+    return new Db(config, ring, pool);
+  }
+
+  get workerCount(): number {
+    return this.ring.workerCount;
+  }
+
+  get workerIds(): readonly number[] {
+    return this.pool.workerIds;
+  }
+
+  bucket(name: string, props: Partial<BucketProps> = {}): Bucket {
+    const nameBytes = Buffer.byteLength(name);
+    if (typeof name !== 'string' || nameBytes === 0 || nameBytes > BUCKET_NAME_MAX) {
+      throw new KvError('BAD_REQUEST', `a bucket name must be 1 to ${BUCKET_NAME_MAX} bytes`);
+    }
+    const checked = checkBucketProps(props, this.config.defaultBucket, this.ring.workerCount);
+    const view = new BucketView(this, name, checked);
+    this.buckets.set(name, view);
+    return view;
+  }
+
+  get(key: Bytes, options?: { r?: number }): Promise<GetResult> {
+    return this.defaultView.get(key, options);
+  }
+
+  put(key: Bytes, value: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult> {
+    return this.defaultView.put(key, value, options);
+  }
+
+  delete(key: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult> {
+    return this.defaultView.delete(key, options);
+  }
+
+  explain(key: Bytes): Promise<Explanation> {
+    return this.defaultView.explain(key);
+  }
+
+  /** Commits everything and stops the workers; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.pool.close();
+    return this.closing;
+  }
+
+  /** @internal Places a key of a bucket on the ring. */
+  place(bucket: string, key: Bytes): Placement {
+    const keyBytes = toBytes(key);
+    if (keyBytes.length > this.config.maxKeyBytes) {
+      throw new KvError(
+        'TOOLARGE',
+        `key is ${keyBytes.length} bytes; maxKeyBytes is ${this.config.maxKeyBytes}`,
+      );
+    }
+    const bucketLength = Buffer.byteLength(bucket);
+    const storageKey = Buffer.allocUnsafe(3 + bucketLength + keyBytes.length);
+    storageKey[2] = bucketLength;
+    storageKey.write(bucket, 3, 'utf8');
+    storageKey.set(keyBytes, 3 + bucketLength);
+    // The ring position hashes bucket and key, not the partition prefix written after it.
+    const partition = partitionOf(ringHash(storageKey.subarray(2)), this.ring.partitionCount);
+    storageKey.writeUInt16BE(partition, 0);
+    return { storageKey, partition };
+  }
+
+  /** @internal The first n distinct workers clockwise from the partition's owner. */
+  preferenceList(partition: number, n: number): number[] {
+    let lists = this.listsByN.get(n);
+    if (lists === undefined) {
+      lists = preferenceLists(this.ring, n);
+      this.listsByN.set(n, lists);
+    }
+    return lists[partition] as number[];
+  }
+
+  /** @internal Sends a GET or PUT to the key's coordinator: the first live worker of its list. */
+  coordinate(
+    type: 1 | 2,
+    placement: Placement,
+    list: number[],
+    quorum: number,
+    flags: number,
+    fields: Uint8Array[],
+  ) {
+    if (this.closing !== null) return Promise.reject(new KvError('CLOSED', 'the database is closed'));
+    const coordinator = list.find((slot) => this.pool.alive[slot]) ?? (list[0] as number);
+    const id = this.pool.nextId();
+    const writer = this.pool.writer.begin({
+      type,
+      requestId: id,
+      partition: placement.partition,
+      quorum,
+      flags,
+    });
+    writer.field(placement.storageKey).field(Uint8Array.from(list));
+    for (const field of fields) writer.field(field);
+    return this.pool.send(coordinator, id, writer.finish());
+  }
+
+  /** @internal Reads one key's record from every live worker's own storage. */
+  async explainPlacement(placement: Placement, n: number): Promise<Explanation> {
+    const replicas: Explanation['replicas'] = [];
+    const asks = [];
+    for (let slot = 0; slot < this.ring.workerCount; slot++) {
+      if (!this.pool.alive[slot]) continue;
+      const id = this.pool.nextId();
+      const frame = this.pool.writer
+        .begin({ type: MessageType.EXPLAIN, requestId: id })
+        .field(placement.storageKey)
+        .finish();
+      asks.push(
+        this.pool.send(slot, id, frame).then(([record]) => {
+          if (record === undefined || record.length === 0) return;
+          const versions = decodeRecord(record).map((version) => ({
+            value: version.value === null ? null : Buffer.from(version.value),
+            clock: versionClock(version),
+            ts: version.ts,
+          }));
+          replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
+        }),
+      );
+    }
+    await Promise.all(asks);
+    replicas.sort((a, b) => a.worker - b.worker);
+    return {
+      partition: placement.partition,
+      preferenceList: this.preferenceList(placement.partition, n),
+      replicas,
+    };
+  }
+
+  /** @internal Checks a value against the limits before anything is sent. */
+  checkValue(value: Uint8Array, storageKey: Uint8Array, context: string): void {
+    if (value.length > this.config.maxValueBytes) {
+      throw new KvError(
+        'TOOLARGE',
+        `value is ${value.length} bytes; maxValueBytes is ${this.config.maxValueBytes}`,
+      );
+    }
+    const bytes = frameBytes([storageKey.length, 64, context.length, value.length]);
+    if (bytes > this.pool.frameBytesMax()) {
+      throw new KvError(
+        'TOOLARGE',
+        `request is ${bytes} bytes; a ring frame holds ${this.pool.frameBytesMax()} (ringBytes)`,
+      );
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+class BucketView implements Bucket {
+  readonly name: string;
+  readonly props: BucketProps;
+  private readonly db: Db;
+  private readonly flags: number;
+
+  constructor(db: Db, name: string, props: BucketProps) {
+    this.db = db;
+    this.name = name;
+    this.props = props;
+    this.flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
+  }
+
+  async get(key: Bytes, options: { r?: number } = {}): Promise<GetResult> {
+    const r = this.quorum('r', options.r, this.props.r);
+    const placement = this.db.place(this.name, key);
+    const list = this.db.preferenceList(placement.partition, this.props.n);
+    const [record] = await this.db.coordinate(MessageType.GET, placement, list, r, this.flags, []);
+    const versions = record === undefined || record.length === 0 ? [] : decodeRecord(record);
+    const context = encodeContext(joinClocks(versions));
+    if (isDeleted(versions)) return { values: [], context };
+    const values: Buffer[] = [];
+    for (const version of versions) {
+      if (version.value !== null)
+        values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
+    }
+    return { values, context };
+  }
+
+  put(key: Bytes, value: Bytes, options: { context?: string; w?: number } = {}): Promise<WriteResult> {
+    return this.write(key, toBytes(value), options, 0);
+  }
+
+  delete(key: Bytes, options: { context?: string; w?: number } = {}): Promise<WriteResult> {
+    return this.write(key, EMPTY, options, FrameFlag.TOMBSTONE);
+  }
+
+  explain(key: Bytes): Promise<Explanation> {
+    return this.db.explainPlacement(this.db.place(this.name, key), this.props.n);
+  }
+
+  private async write(
+    key: Bytes,
+    value: Uint8Array,
+    options: { context?: string; w?: number },
+    flags: number,
+  ) {
+    const w = this.quorum('w', options.w, this.props.w);
+    const context = options.context ?? '';
+    if (typeof context !== 'string')
+      throw new KvError('BAD_CONTEXT', 'context must be a string from an earlier get or put');
+    decodeContext(context); // fails fast with BAD_CONTEXT, before the request leaves this thread
+    const placement = this.db.place(this.name, key);
+    this.db.checkValue(value, placement.storageKey, context);
+    const list = this.db.preferenceList(placement.partition, this.props.n);
+    const fields = [Buffer.from(context, 'latin1'), value];
+    const [contextOut] = await this.db.coordinate(
+      MessageType.PUT,
+      placement,
+      list,
+      w,
+      this.flags | flags,
+      fields,
+    );
+    return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1') };
+  }
+
+  private quorum(name: 'r' | 'w', asked: number | undefined, fallback: number): number {
+    if (asked === undefined) return fallback;
+    if (!Number.isInteger(asked) || asked < 1 || asked > this.props.n) {
+      throw new KvError(
+        'BAD_REQUEST',
+        `${name} must be an integer from 1 to n=${this.props.n}; got ${String(asked)}`,
+      );
+    }
+    return asked;
+  }
+}
+
+export async function open(options: OpenOptions): Promise<Db> {
+  return Db.open(options);
+}

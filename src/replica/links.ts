@@ -1,0 +1,35 @@
+// What the coordinator and replica roles of a worker share: its endpoint in the mesh, one
+// frame writer, its storage, and who it is. Passed explicitly rather than held globally.
+import type { Store } from '../storage/store.js';
+import type { Endpoint } from '../transport/endpoint.js';
+import type { FrameWriter } from '../transport/frames.js';
+
+export interface Links {
+  readonly endpoint: Endpoint;
+  readonly writer: FrameWriter;
+  readonly store: Store;
+  readonly slot: number;
+  readonly mainEndpoint: number;
+}
+
+export interface WorkerStats {
+  coordinatedGets: number;
+  coordinatedPuts: number;
+  replicaWrites: number;
+  replicaReads: number;
+  readRepairs: number;
+  clockTruncations: number;
+  failedRequests: number;
+}
+
+export function newWorkerStats(): WorkerStats {
+  return {
+    coordinatedGets: 0,
+    coordinatedPuts: 0,
+    replicaWrites: 0,
+    replicaReads: 0,
+    readRepairs: 0,
+    clockTruncations: 0,
+    failedRequests: 0,
+  };
+}

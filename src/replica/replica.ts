@@ -1,0 +1,86 @@
+// The replica role of a worker: it answers READ with its local record, merges REPLICATE and
+// REPAIR records into its own (reconcile keeps every concurrent version), and acknowledges
+// a REPLICATE only after the merged record is committed.
+import {
+  decodeRecord,
+  encodeRecord,
+  mergeVersions,
+  type Policy,
+  sameVersions,
+  type Version,
+} from '../clock/index.js';
+import { errorCodeToStatus, KvError } from '../errors.js';
+import { copyField, type Frame, FrameFlag, MessageType } from '../transport/frames.js';
+import { type Links, newWorkerStats } from './links.js';
+
+const EMPTY = new Uint8Array(0);
+
+export function frameToPolicy(flags: number): Policy {
+  return (flags & FrameFlag.LWW) !== 0 ? 'lww' : 'siblings';
+}
+
+export class Replica {
+  readonly stats = newWorkerStats();
+  private readonly links: Links;
+
+  constructor(links: Links) {
+    this.links = links;
+  }
+
+  /** This worker's versions of a key, decoded (and so copied out of LMDB's read buffer). */
+  localVersions(key: Uint8Array): Version[] {
+    const record = this.links.store.read(key);
+    return record === undefined ? [] : decodeRecord(record);
+  }
+
+  /**
+   * Merges `incoming` into the local record and commits the result. Resolves without writing
+   * when the merge changes nothing (a repeat delivery or an already-repaired replica).
+   */
+  async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<void> {
+    const local = this.localVersions(key);
+    const merged = mergeVersions(local, incoming, policy);
+    if (sameVersions(merged, local)) return;
+    this.stats.replicaWrites++;
+    await this.links.store.write(key, encodeRecord(merged));
+  }
+
+  replicate(from: number, frame: Frame, acknowledge: boolean): void {
+    const key = copyField(frame.fields[0]);
+    const incoming = decodeRecord(frame.fields[1] ?? EMPTY);
+    const policy = frameToPolicy(frame.flags);
+    this.mergeAndWrite(key, incoming, policy).then(
+      () => acknowledge && this.ack(from, frame.requestId, null),
+      (error: unknown) => acknowledge && this.ack(from, frame.requestId, error),
+    );
+  }
+
+  read(from: number, frame: Frame): void {
+    this.stats.replicaReads++;
+    const record = this.links.store.read(frame.fields[0] ?? EMPTY);
+    const { writer, endpoint } = this.links;
+    writer.begin({ type: MessageType.READ_REPLY, requestId: frame.requestId }).field(record ?? EMPTY);
+    endpoint.send(from, writer.finish());
+  }
+
+  explain(from: number, frame: Frame): void {
+    const record = this.links.store.read(frame.fields[0] ?? EMPTY);
+    const { writer, endpoint } = this.links;
+    writer.begin({ type: MessageType.REPLY, requestId: frame.requestId }).field(record ?? EMPTY);
+    endpoint.send(from, writer.finish());
+  }
+
+  private ack(to: number, requestId: number, error: unknown): void {
+    const { writer, endpoint } = this.links;
+    if (error === null) {
+      writer.begin({ type: MessageType.REPLICATE_ACK, requestId });
+    } else {
+      const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
+      writer.begin({ type: MessageType.REPLICATE_ACK, requestId, status: errorCodeToStatus(failure.code) });
+      writer.stringField(failure.message);
+    }
+    endpoint.send(to, writer.finish());
+    // Acks leave from commit callbacks, outside the serve loop's turn.
+    endpoint.flushSoon();
+  }
+}

@@ -1,0 +1,113 @@
+// One worker's LMDB environment: the records of every partition it holds, in one database
+// keyed by storage key (partition prefix first, so a partition is one key range), plus a
+// small metadata database. A single database rather than one per partition lets writes to
+// many partitions share one transaction (lmdb-js batches the puts of one event-loop turn:
+// group commit), and moving or scanning a partition is a range over its 2-byte prefix.
+import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { type Database, open, type RootDatabase } from 'lmdb';
+import { KvError } from '../errors.js';
+
+export type Durability = 'commit' | 'sync' | 'async';
+
+export interface StoreOptions {
+  path: string;
+  durability: Durability;
+  mapBytes: number;
+}
+
+const WORKER_ID_KEY = 'workerId';
+
+/** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
+type FastBuffer = Buffer & { isGlobal?: boolean };
+
+function keyString(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+export class Store {
+  readonly workerId: number;
+  readonly durability: Durability;
+  private readonly root: RootDatabase<Buffer, Buffer>;
+  /**
+   * Records written but not yet committed, by storage key. A read must see them: the
+   * coordinator reads, merges and writes in one synchronous step, and two writes to one key
+   * in the same batch must merge with each other, not each with the committed record.
+   */
+  private readonly pending = new Map<string, Uint8Array>();
+
+  private constructor(
+    root: RootDatabase<Buffer, Buffer>,
+    meta: Database<unknown, string>,
+    durability: Durability,
+  ) {
+    this.root = root;
+    this.durability = durability;
+    const stored = meta.get(WORKER_ID_KEY);
+    this.workerId = typeof stored === 'number' ? stored : randomInt(1, 0xffff_ffff);
+  }
+
+  static async open(options: StoreOptions): Promise<Store> {
+    mkdirSync(options.path, { recursive: true });
+    const root = open<Buffer, Buffer>({
+      path: options.path,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+      compression: false,
+      mapSize: options.mapBytes,
+      maxDbs: 4,
+      noSync: options.durability === 'async',
+    });
+    const meta = root.openDB<unknown, string>('meta', { encoding: 'msgpack', keyEncoding: 'ordered-binary' });
+    const store = new Store(root, meta, options.durability);
+    // A worker id is born with its storage and survives restarts of the worker.
+    if (meta.get(WORKER_ID_KEY) === undefined) await meta.put(WORKER_ID_KEY, store.workerId);
+    return store;
+  }
+
+  /** The record under `key`, uncommitted writes included; a view the caller must not keep past the next write. */
+  read(key: Uint8Array): Uint8Array | undefined {
+    const waiting = this.pending.get(keyString(key));
+    if (waiting !== undefined) return waiting;
+    const found = this.root.getBinaryFast(Buffer.from(key.buffer, key.byteOffset, key.byteLength)) as
+      | FastBuffer
+      | undefined;
+    if (found === undefined) return undefined;
+    // getBinaryFast may hand back lmdb-js's shared read buffer: only lastSize bytes are this value.
+    return found.isGlobal === true
+      ? found.subarray(0, (this.root as unknown as { lastSize: number }).lastSize)
+      : found;
+  }
+
+  /**
+   * Writes a record; resolves once it is committed (and flushed to disk when durability is
+   * `sync`). Rejects with KvError STORAGE when the commit fails (full disk or map).
+   */
+  async write(key: Uint8Array, record: Uint8Array): Promise<void> {
+    const id = keyString(key);
+    this.pending.set(id, record);
+    try {
+      await this.root.put(Buffer.from(key), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
+      if (this.durability === 'sync') await this.root.flushed;
+    } catch (error) {
+      throw new KvError('STORAGE', `commit failed: ${(error as Error).message}`);
+    } finally {
+      // Only the newest pending write for a key may clear it; older commits leave it be.
+      if (this.pending.get(id) === record) this.pending.delete(id);
+    }
+  }
+
+  /** Every record of one partition, in key order (for explain, handoff and anti-entropy). */
+  *partitionRecords(partition: number): Generator<{ key: Uint8Array; record: Uint8Array }> {
+    const start = Buffer.from([partition >> 8, partition & 0xff]);
+    const end = Buffer.from([(partition + 1) >> 8, (partition + 1) & 0xff]);
+    const range = this.root.getRange(partition === 0xffff ? { start } : { start, end });
+    for (const { key, value } of range) yield { key, record: value };
+  }
+
+  async close(): Promise<void> {
+    await this.root.committed;
+    await this.root.flushed;
+    await this.root.close();
+  }
+}

@@ -1,0 +1,156 @@
+// The binary frames that cross threads, declared once for both sides. A frame is a fixed
+// 12-byte header followed by length-prefixed fields; which fields a type carries is listed
+// beside it. Decoded fields are views into the ring: valid only while the handler runs.
+import assert from 'node:assert/strict';
+
+export const MessageType = {
+  /** main → coordinator. fields: storageKey, preferenceList. quorum = r. */
+  GET: 1,
+  /** main → coordinator. fields: storageKey, preferenceList, context, value. quorum = w. */
+  PUT: 2,
+  /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
+  EXPLAIN: 3,
+  /** main → worker: commit, close storage, reply, exit. No fields. */
+  STOP: 4,
+  /** worker → main. status 0: fields depend on the request; otherwise fields: message. */
+  REPLY: 10,
+  /** coordinator → replica. fields: storageKey, record. */
+  REPLICATE: 20,
+  /** replica → coordinator. status; fields: message when status ≠ 0. */
+  REPLICATE_ACK: 21,
+  /** coordinator → replica. fields: storageKey. */
+  READ: 22,
+  /** replica → coordinator. status; fields: record (empty when the replica has none). */
+  READ_REPLY: 23,
+  /** coordinator → replica, no reply. fields: storageKey, record. */
+  REPAIR: 24,
+} as const;
+export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
+
+/** Flag bits of the header's flags byte. */
+export const FrameFlag = {
+  TOMBSTONE: 1,
+  LWW: 2,
+  SYNC: 4,
+} as const;
+
+const TYPE_OFFSET = 0;
+const FLAGS_OFFSET = 1;
+const QUORUM_OFFSET = 2;
+const STATUS_OFFSET = 3;
+const REQUEST_ID_OFFSET = 4;
+const PARTITION_OFFSET = 8;
+export const FRAME_HEADER_BYTES = 12;
+const FIELD_COUNT_MAX = 8;
+
+export interface Frame {
+  type: MessageTypeCode;
+  flags: number;
+  quorum: number;
+  status: number;
+  requestId: number;
+  partition: number;
+  fields: Uint8Array[];
+}
+
+export interface FrameHeader {
+  type: MessageTypeCode;
+  flags?: number;
+  quorum?: number;
+  status?: number;
+  requestId: number;
+  partition?: number;
+}
+
+/**
+ * Builds one frame at a time in a reusable scratch buffer that grows as needed, so the hot
+ * path allocates nothing per message. `finish()` returns the bytes to hand to a ring.
+ */
+export class FrameWriter {
+  private scratch = new Uint8Array(64 * 1024);
+  private view = new DataView(this.scratch.buffer);
+  private length = 0;
+
+  begin(header: FrameHeader): this {
+    this.length = FRAME_HEADER_BYTES;
+    const v = this.view;
+    v.setUint8(TYPE_OFFSET, header.type);
+    v.setUint8(FLAGS_OFFSET, header.flags ?? 0);
+    v.setUint8(QUORUM_OFFSET, header.quorum ?? 0);
+    v.setUint8(STATUS_OFFSET, header.status ?? 0);
+    v.setUint32(REQUEST_ID_OFFSET, header.requestId, true);
+    v.setUint32(PARTITION_OFFSET, header.partition ?? 0, true);
+    return this;
+  }
+
+  field(bytes: Uint8Array): this {
+    this.reserve(4 + bytes.length);
+    this.view.setUint32(this.length, bytes.length, true);
+    this.scratch.set(bytes, this.length + 4);
+    this.length += 4 + bytes.length;
+    return this;
+  }
+
+  stringField(text: string): this {
+    const most = 4 + text.length * 3;
+    this.reserve(most);
+    const { written } = new TextEncoder().encodeInto(text, this.scratch.subarray(this.length + 4));
+    this.view.setUint32(this.length, written, true);
+    this.length += 4 + written;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.scratch.subarray(0, this.length);
+  }
+
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.scratch.length) return;
+    const grown = new Uint8Array(Math.max(this.scratch.length * 2, this.length + extra));
+    grown.set(this.scratch.subarray(0, this.length));
+    this.scratch = grown;
+    this.view = new DataView(grown.buffer);
+  }
+}
+
+/** Bytes a frame with these field lengths takes, to check limits before building it. */
+export function frameBytes(fieldLengths: readonly number[]): number {
+  let total = FRAME_HEADER_BYTES;
+  for (const length of fieldLengths) total += 4 + length;
+  return total;
+}
+
+export function decodeFrame(bytes: Uint8Array, offset: number, length: number): Frame {
+  assert(length >= FRAME_HEADER_BYTES, `frame of ${length} bytes is shorter than its header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, length);
+  const fields: Uint8Array[] = [];
+  let at = FRAME_HEADER_BYTES;
+  while (at < length) {
+    assert(fields.length < FIELD_COUNT_MAX, 'frame has too many fields');
+    const fieldLength = view.getUint32(at, true);
+    assert(at + 4 + fieldLength <= length, 'frame field overruns the frame');
+    const start = bytes.byteOffset + offset + at + 4;
+    fields.push(new Uint8Array(bytes.buffer, start, fieldLength));
+    at += 4 + fieldLength;
+  }
+  return {
+    type: view.getUint8(TYPE_OFFSET) as MessageTypeCode,
+    flags: view.getUint8(FLAGS_OFFSET),
+    quorum: view.getUint8(QUORUM_OFFSET),
+    status: view.getUint8(STATUS_OFFSET),
+    requestId: view.getUint32(REQUEST_ID_OFFSET, true),
+    partition: view.getUint32(PARTITION_OFFSET, true),
+    fields,
+  };
+}
+
+const decoder = new TextDecoder();
+
+export function fieldText(field: Uint8Array | undefined): string {
+  return field === undefined ? '' : decoder.decode(field);
+}
+
+/** Copies a field out of shared memory so it may be kept after the handler returns. */
+export function copyField(field: Uint8Array | undefined): Uint8Array {
+  return field === undefined ? new Uint8Array(0) : field.slice();
+}

@@ -1,0 +1,20 @@
+// What the main thread tells a worker when it starts it, and the few lifecycle messages
+// that travel by postMessage (start-up and fatal errors only; requests use the rings).
+import type { Durability } from '../storage/store.js';
+import type { MeshLayout } from '../transport/endpoint.js';
+
+export interface WorkerConfig {
+  /** This worker's slot in the ring and its endpoint index in the mesh. */
+  slot: number;
+  workerCount: number;
+  /** The worker's own LMDB directory. */
+  path: string;
+  durability: Durability;
+  mapBytes: number;
+  requestTimeoutMs: number;
+  layout: MeshLayout;
+}
+
+export type WorkerEvent =
+  | { type: 'ready'; slot: number; workerId: number }
+  | { type: 'fatal'; slot: number; message: string };
