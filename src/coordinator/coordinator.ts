@@ -9,6 +9,9 @@ import {
   decodeRecord,
   encodeContext,
   encodeRecord,
+  isDeleted,
+  joinClocks,
+  merge,
   mergeVersions,
   newVersion,
   type Policy,
@@ -35,6 +38,8 @@ interface Base {
 interface PutState extends Base {
   readonly kind: 'put';
   readonly context: string;
+  /** Whether the coordinator held a live value before this write (DEL's reply). */
+  readonly existed: boolean;
 }
 
 interface GetState extends Base {
@@ -48,6 +53,8 @@ interface GetState extends Base {
 type State = PutState | GetState;
 
 const EMPTY = new Uint8Array(0);
+const EXISTED = Uint8Array.of(1);
+const NOT_EXISTED = Uint8Array.of(0);
 
 export class Coordinator {
   private readonly links: Links;
@@ -78,6 +85,8 @@ export class Coordinator {
       return this.replyError(frame.requestId, error);
     }
     const local = this.replica.localVersions(key);
+    if ((frame.flags & FrameFlag.REPLACE) !== 0) context = merge(context, joinClocks(local));
+    const existed = !isDeleted(local);
     const workerId = this.links.store.workerId;
     const { versions, written, truncated } = newVersion(
       local,
@@ -99,6 +108,7 @@ export class Coordinator {
       partition: frame.partition,
       replied: false,
       context: encodeContext(versionClock(written)),
+      existed,
     });
     const write = this.links.store.write(key, record);
     this.localWrites.add(write);
@@ -169,6 +179,10 @@ export class Coordinator {
     });
   }
 
+  pendingCount(): number {
+    return this.states.size;
+  }
+
   /** Waits for local writes in flight, so a stop commits everything it acknowledged. */
   async drainWrites(): Promise<void> {
     await Promise.allSettled([...this.localWrites]);
@@ -196,6 +210,7 @@ export class Coordinator {
     if (verdict === 'unreachable') return this.replyQuorumFailure(state, 'write');
     const { writer, endpoint, mainEndpoint } = this.links;
     writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).stringField(state.context);
+    writer.field(state.existed ? EXISTED : NOT_EXISTED);
     endpoint.send(mainEndpoint, writer.finish());
     endpoint.flushSoon();
   }

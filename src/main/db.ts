@@ -6,7 +6,6 @@ import {
   decodeContext,
   decodeRecord,
   encodeContext,
-  isDeleted,
   joinClocks,
   type VClock,
   versionClock,
@@ -22,8 +21,9 @@ import {
 import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
 import { ringHash } from '../native/index.js';
-import { partitionOf, preferenceLists, type Ring } from '../ring/index.js';
+import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts } from '../ring/index.js';
 import { FrameFlag, frameBytes, MessageType } from '../transport/frames.js';
+import { BucketRegistry, checkBucketName } from './buckets.js';
 import { WorkerPool } from './pool.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
 
@@ -38,6 +38,32 @@ export interface GetResult {
 
 export interface WriteResult {
   context: string;
+  /** Whether the coordinator held a live value before this write (what DEL reports). */
+  existed: boolean;
+}
+
+export interface WriteOptions {
+  /** The context of the read this write is based on; without one the write is blind. */
+  context?: string;
+  w?: number;
+  /** Supersede every version the coordinator holds, as Redis's SET and DEL do. */
+  replace?: boolean;
+}
+
+export interface WorkerReport {
+  worker: number;
+  workerId: number;
+  alive: boolean;
+  partitionsOwned: number;
+  partitionsReplicated: number;
+  /** The worker's own counters; null when it did not answer. */
+  counters: Record<string, number> | null;
+}
+
+export interface DbStats {
+  uptimeMs: number;
+  partitions: number;
+  workers: WorkerReport[];
 }
 
 export interface ExplainedVersion {
@@ -56,8 +82,8 @@ export interface Bucket {
   readonly name: string;
   readonly props: BucketProps;
   get(key: Bytes, options?: { r?: number }): Promise<GetResult>;
-  put(key: Bytes, value: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult>;
-  delete(key: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult>;
+  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<WriteResult>;
+  delete(key: Bytes, options?: WriteOptions): Promise<WriteResult>;
   explain(key: Bytes): Promise<Explanation>;
 }
 
@@ -67,30 +93,33 @@ interface Placement {
   partition: number;
 }
 
-const BUCKET_NAME_MAX = 255;
-
 function toBytes(value: Bytes): Uint8Array {
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }
 
 export class Db implements Bucket {
   readonly name = 'default';
-  readonly props: BucketProps;
   readonly ring: Ring;
   readonly config: Config;
+  readonly buckets: BucketRegistry;
   private readonly pool: WorkerPool;
   private readonly listsByN = new Map<number, number[][]>();
-  private readonly buckets = new Map<string, BucketView>();
+  private readonly views = new Map<string, BucketView>();
   private readonly defaultView: BucketView;
+  private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
 
   private constructor(config: Config, ring: Ring, pool: WorkerPool) {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
-    this.props = config.defaultBucket;
-    this.defaultView = new BucketView(this, 'default', config.defaultBucket);
-    this.buckets.set('default', this.defaultView);
+    this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
+    this.defaultView = new BucketView(this, 'default');
+    this.views.set('default', this.defaultView);
+  }
+
+  get props(): BucketProps {
+    return this.buckets.props('default');
   }
 
   static async open(options: OpenOptions): Promise<Db> {
@@ -115,26 +144,60 @@ export class Db implements Bucket {
     return this.pool.workerIds;
   }
 
-  bucket(name: string, props: Partial<BucketProps> = {}): Bucket {
-    const nameBytes = Buffer.byteLength(name);
-    if (typeof name !== 'string' || nameBytes === 0 || nameBytes > BUCKET_NAME_MAX) {
-      throw new KvError('BAD_REQUEST', `a bucket name must be 1 to ${BUCKET_NAME_MAX} bytes`);
+  /**
+   * A bucket by name. With props, they are validated, stored in the data directory and apply
+   * to every later request of that bucket; without, the stored props (or the defaults) apply.
+   */
+  bucket(name: string, props?: Partial<BucketProps>): Bucket {
+    checkBucketName(name);
+    if (props !== undefined) this.buckets.set(name, props);
+    let view = this.views.get(name);
+    if (view === undefined) {
+      view = new BucketView(this, name);
+      this.views.set(name, view);
     }
-    const checked = checkBucketProps(props, this.config.defaultBucket, this.ring.workerCount);
-    const view = new BucketView(this, name, checked);
-    this.buckets.set(name, view);
     return view;
+  }
+
+  /** Health and counters of every worker, and how the ring spreads partitions over them. */
+  async stats(): Promise<DbStats> {
+    const owned = ownershipCounts(this.ring);
+    const replicated = replicaCounts(this.ring, this.props.n);
+    const workers = await Promise.all(
+      Array.from({ length: this.ring.workerCount }, (_, slot) => this.workerReport(slot, owned, replicated)),
+    );
+    return { uptimeMs: Date.now() - this.openedAt, partitions: this.ring.partitionCount, workers };
+  }
+
+  private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
+    let counters: Record<string, number> | null = null;
+    if (this.pool.alive[slot]) {
+      const id = this.pool.nextId();
+      const frame = this.pool.writer.begin({ type: MessageType.STATS, requestId: id }).finish();
+      counters = await this.pool.send(slot, id, frame).then(
+        ([json]) => JSON.parse(Buffer.from(json ?? EMPTY).toString()) as Record<string, number>,
+        () => null,
+      );
+    }
+    return {
+      worker: slot,
+      workerId: this.pool.workerIds[slot] ?? 0,
+      alive: this.pool.alive[slot] === true,
+      partitionsOwned: owned[slot] ?? 0,
+      partitionsReplicated: replicated[slot] ?? 0,
+      counters,
+    };
   }
 
   get(key: Bytes, options?: { r?: number }): Promise<GetResult> {
     return this.defaultView.get(key, options);
   }
 
-  put(key: Bytes, value: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult> {
+  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<WriteResult> {
     return this.defaultView.put(key, value, options);
   }
 
-  delete(key: Bytes, options?: { context?: string; w?: number }): Promise<WriteResult> {
+  delete(key: Bytes, options?: WriteOptions): Promise<WriteResult> {
     return this.defaultView.delete(key, options);
   }
 
@@ -256,38 +319,40 @@ const EMPTY = new Uint8Array(0);
 
 class BucketView implements Bucket {
   readonly name: string;
-  readonly props: BucketProps;
   private readonly db: Db;
-  private readonly flags: number;
 
-  constructor(db: Db, name: string, props: BucketProps) {
+  constructor(db: Db, name: string) {
     this.db = db;
     this.name = name;
-    this.props = props;
-    this.flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
+  }
+
+  /** Read on every request, so a change of the bucket's props applies to the next one. */
+  get props(): BucketProps {
+    return this.db.buckets.props(this.name);
   }
 
   async get(key: Bytes, options: { r?: number } = {}): Promise<GetResult> {
-    const r = this.quorum('r', options.r, this.props.r);
+    const props = this.props;
+    const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
-    const list = this.db.preferenceList(placement.partition, this.props.n);
-    const [record] = await this.db.coordinate(MessageType.GET, placement, list, r, this.flags, []);
+    const list = this.db.preferenceList(placement.partition, props.n);
+    const flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
+    const [record] = await this.db.coordinate(MessageType.GET, placement, list, r, flags, []);
     const versions = record === undefined || record.length === 0 ? [] : decodeRecord(record);
     const context = encodeContext(joinClocks(versions));
-    if (isDeleted(versions)) return { values: [], context };
     const values: Buffer[] = [];
-    for (const version of versions) {
-      if (version.value !== null)
-        values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
+    // Versions come oldest first (by timestamp), so the last value is the newest.
+    for (const { value } of versions) {
+      if (value !== null) values.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
     }
     return { values, context };
   }
 
-  put(key: Bytes, value: Bytes, options: { context?: string; w?: number } = {}): Promise<WriteResult> {
+  put(key: Bytes, value: Bytes, options: WriteOptions = {}): Promise<WriteResult> {
     return this.write(key, toBytes(value), options, 0);
   }
 
-  delete(key: Bytes, options: { context?: string; w?: number } = {}): Promise<WriteResult> {
+  delete(key: Bytes, options: WriteOptions = {}): Promise<WriteResult> {
     return this.write(key, EMPTY, options, FrameFlag.TOMBSTONE);
   }
 
@@ -298,39 +363,44 @@ class BucketView implements Bucket {
   private async write(
     key: Bytes,
     value: Uint8Array,
-    options: { context?: string; w?: number },
+    options: WriteOptions,
     flags: number,
-  ) {
-    const w = this.quorum('w', options.w, this.props.w);
+  ): Promise<WriteResult> {
+    const props = this.props;
+    const w = quorum('w', options.w, props);
     const context = options.context ?? '';
-    if (typeof context !== 'string')
+    if (typeof context !== 'string') {
       throw new KvError('BAD_CONTEXT', 'context must be a string from an earlier get or put');
+    }
     decodeContext(context); // fails fast with BAD_CONTEXT, before the request leaves this thread
     const placement = this.db.place(this.name, key);
     this.db.checkValue(value, placement.storageKey, context);
-    const list = this.db.preferenceList(placement.partition, this.props.n);
+    const list = this.db.preferenceList(placement.partition, props.n);
+    if (props.policy === 'lww') flags |= FrameFlag.LWW;
+    if (options.replace === true) flags |= FrameFlag.REPLACE;
     const fields = [Buffer.from(context, 'latin1'), value];
-    const [contextOut] = await this.db.coordinate(
+    const [contextOut, existed] = await this.db.coordinate(
       MessageType.PUT,
       placement,
       list,
       w,
-      this.flags | flags,
+      flags,
       fields,
     );
-    return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1') };
+    this.db.buckets.noteWrite(this.name);
+    return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1'), existed: existed?.[0] === 1 };
   }
+}
 
-  private quorum(name: 'r' | 'w', asked: number | undefined, fallback: number): number {
-    if (asked === undefined) return fallback;
-    if (!Number.isInteger(asked) || asked < 1 || asked > this.props.n) {
-      throw new KvError(
-        'BAD_REQUEST',
-        `${name} must be an integer from 1 to n=${this.props.n}; got ${String(asked)}`,
-      );
-    }
-    return asked;
+function quorum(name: 'r' | 'w', asked: number | undefined, props: BucketProps): number {
+  if (asked === undefined) return props[name];
+  if (!Number.isInteger(asked) || asked < 1 || asked > props.n) {
+    throw new KvError(
+      'BAD_REQUEST',
+      `${name} must be an integer from 1 to n=${props.n}; got ${String(asked)}`,
+    );
   }
+  return asked;
 }
 
 export async function open(options: OpenOptions): Promise<Db> {

@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 export const MessageType = {
   /** main → coordinator. fields: storageKey, preferenceList. quorum = r. */
   GET: 1,
-  /** main → coordinator. fields: storageKey, preferenceList, context, value. quorum = w. */
+  /** main → coordinator. fields: storageKey, preferenceList, context, value. quorum = w. Reply fields: context, existed (1 byte). */
   PUT: 2,
   /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
   EXPLAIN: 3,
   /** main → worker: commit, close storage, reply, exit. No fields. */
   STOP: 4,
+  /** main → worker: its counters as JSON. No fields. */
+  STATS: 5,
   /** worker → main. status 0: fields depend on the request; otherwise fields: message. */
   REPLY: 10,
   /** coordinator → replica. fields: storageKey, record. */
@@ -31,7 +33,8 @@ export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 export const FrameFlag = {
   TOMBSTONE: 1,
   LWW: 2,
-  SYNC: 4,
+  /** The put supersedes every version the coordinator holds (plain SET and DEL). */
+  REPLACE: 4,
 } as const;
 
 const TYPE_OFFSET = 0;

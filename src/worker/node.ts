@@ -68,6 +68,14 @@ export class Node {
     this.endpoint.flush();
   }
 
+  private replyStats(to: number, requestId: number): void {
+    const stats = { ...this.replica.stats, pendingRequests: this.coordinator.pendingCount() };
+    this.endpoint.send(
+      to,
+      this.writer.begin({ type: MessageType.REPLY, requestId }).stringField(JSON.stringify(stats)).finish(),
+    );
+  }
+
   private dispatch(from: number, frame: Frame): void {
     switch (frame.type) {
       case MessageType.GET:
@@ -76,6 +84,8 @@ export class Node {
         return this.coordinator.put(frame);
       case MessageType.EXPLAIN:
         return this.replica.explain(from, frame);
+      case MessageType.STATS:
+        return this.replyStats(from, frame.requestId);
       case MessageType.STOP:
         this.stopRequestId = frame.requestId;
         return;
