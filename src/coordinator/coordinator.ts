@@ -223,7 +223,7 @@ export class Coordinator {
     if (!state.replied && verdict !== 'waiting') {
       state.replied = true;
       if (verdict === 'unreachable') this.replyQuorumFailure(state, 'read');
-      else this.replyRecord(state.mainRequestId, this.mergedAnswers(state));
+      else this.replyValues(state.mainRequestId, this.mergedAnswers(state));
     }
     if (allAnswered(state.tally)) {
       this.states.delete(id);
@@ -287,11 +287,14 @@ export class Coordinator {
     return null;
   }
 
-  private replyRecord(requestId: number, versions: readonly Version[]): void {
+  /**
+   * A get's reply: the joined context, then every live value oldest first. The worker does
+   * this work so the main thread, which bounds reads, only copies bytes out.
+   */
+  private replyValues(requestId: number, versions: readonly Version[]): void {
     const { writer, endpoint, mainEndpoint } = this.links;
-    writer
-      .begin({ type: MessageType.REPLY, requestId })
-      .field(versions.length === 0 ? EMPTY : encodeRecord(versions));
+    writer.begin({ type: MessageType.REPLY, requestId }).stringField(encodeContext(joinClocks(versions)));
+    for (const version of versions) if (version.value !== null) writer.field(version.value);
     endpoint.send(mainEndpoint, writer.finish());
     endpoint.flushSoon();
   }

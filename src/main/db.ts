@@ -2,14 +2,7 @@
 // buckets route each request to the first live worker of the key's preference list, which
 // coordinates it. The main thread only validates, hashes and hands frames over.
 
-import {
-  decodeContext,
-  decodeRecord,
-  encodeContext,
-  joinClocks,
-  type VClock,
-  versionClock,
-} from '../clock/index.js';
+import { decodeContext, decodeRecord, type VClock, versionClock } from '../clock/index.js';
 import {
   type BucketProps,
   type Config,
@@ -337,15 +330,8 @@ class BucketView implements Bucket {
     const placement = this.db.place(this.name, key);
     const list = this.db.preferenceList(placement.partition, props.n);
     const flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
-    const [record] = await this.db.coordinate(MessageType.GET, placement, list, r, flags, []);
-    const versions = record === undefined || record.length === 0 ? [] : decodeRecord(record);
-    const context = encodeContext(joinClocks(versions));
-    const values: Buffer[] = [];
-    // Versions come oldest first (by timestamp), so the last value is the newest.
-    for (const { value } of versions) {
-      if (value !== null) values.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    }
-    return { values, context };
+    const [context, ...values] = await this.db.coordinate(MessageType.GET, placement, list, r, flags, []);
+    return { values, context: context === undefined ? '' : context.toString('latin1') };
   }
 
   put(key: Bytes, value: Bytes, options: WriteOptions = {}): Promise<WriteResult> {

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import {
   DRAIN_FRAMES_PER_TURN_MAX,
+  IDLE_SPINS_BEFORE_SLEEP,
   MAIN_TIMEOUT_GRACE_MS,
   PENDING_REQUESTS_MAX,
   WORKER_START_TIMEOUT_MS,
@@ -23,7 +24,7 @@ import { copyField, decodeFrame, FrameWriter, fieldText, MessageType } from '../
 import type { WorkerConfig, WorkerEvent } from '../worker/protocol.js';
 
 /** A reply's fields, copied out of shared memory. */
-export type ReplyFields = Uint8Array[];
+export type ReplyFields = Buffer[];
 
 interface Pending {
   resolve: (fields: ReplyFields) => void;
@@ -184,12 +185,20 @@ export class WorkerPool {
       if (frame.status === 0) request.resolve(frame.fields.map(copyField));
       else request.reject(new KvError(statusToErrorCode(frame.status), fieldText(frame.fields[0])));
     };
+    let idleTurns = 0;
     while (this.pumping) {
       const seq = this.endpoint.doorbellSeq();
       const frames = this.endpoint.drain(handle, DRAIN_FRAMES_PER_TURN_MAX);
       this.endpoint.flush();
-      if (frames > 0) await yieldTurn();
-      else await this.endpoint.sleep(seq, this.endpoint.hasOutbox() ? 1 : IDLE_SLEEP_MS);
+      // While requests are in flight, poll a few turns before sleeping: a sleeping main
+      // thread costs every worker a futex wake per reply batch.
+      if (frames > 0 || (this.pending.size > 0 && idleTurns < IDLE_SPINS_BEFORE_SLEEP)) {
+        idleTurns = frames > 0 ? 0 : idleTurns + 1;
+        await yieldTurn();
+        continue;
+      }
+      idleTurns = 0;
+      await this.endpoint.sleep(seq, this.endpoint.hasOutbox() ? 1 : IDLE_SLEEP_MS);
     }
   }
 

@@ -2,9 +2,10 @@
 // 12-byte header followed by length-prefixed fields; which fields a type carries is listed
 // beside it. Decoded fields are views into the ring: valid only while the handler runs.
 import assert from 'node:assert/strict';
+import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, preferenceList. quorum = r. */
+  /** main → coordinator. fields: storageKey, preferenceList. quorum = r. Reply fields: context, live values oldest first. */
   GET: 1,
   /** main → coordinator. fields: storageKey, preferenceList, context, value. quorum = w. Reply fields: context, existed (1 byte). */
   PUT: 2,
@@ -44,7 +45,8 @@ const STATUS_OFFSET = 3;
 const REQUEST_ID_OFFSET = 4;
 const PARTITION_OFFSET = 8;
 export const FRAME_HEADER_BYTES = 12;
-const FIELD_COUNT_MAX = 8;
+/** A get's reply carries its context and every sibling. */
+const FIELD_COUNT_MAX = SIBLINGS_MAX + 8;
 
 export interface Frame {
   type: MessageTypeCode;
@@ -123,26 +125,38 @@ export function frameBytes(fieldLengths: readonly number[]): number {
   return total;
 }
 
+let cachedBuffer: ArrayBufferLike | null = null;
+let cachedView: DataView | null = null;
+
+/** One DataView per underlying buffer, kept for the common case of many frames from one ring. */
+function viewOf(bytes: Uint8Array): DataView {
+  if (cachedBuffer !== bytes.buffer || cachedView === null) {
+    cachedBuffer = bytes.buffer;
+    cachedView = new DataView(bytes.buffer);
+  }
+  return cachedView;
+}
+
 export function decodeFrame(bytes: Uint8Array, offset: number, length: number): Frame {
   assert(length >= FRAME_HEADER_BYTES, `frame of ${length} bytes is shorter than its header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, length);
+  const view = viewOf(bytes);
+  const base = bytes.byteOffset + offset;
   const fields: Uint8Array[] = [];
   let at = FRAME_HEADER_BYTES;
   while (at < length) {
     assert(fields.length < FIELD_COUNT_MAX, 'frame has too many fields');
-    const fieldLength = view.getUint32(at, true);
+    const fieldLength = view.getUint32(base + at, true);
     assert(at + 4 + fieldLength <= length, 'frame field overruns the frame');
-    const start = bytes.byteOffset + offset + at + 4;
-    fields.push(new Uint8Array(bytes.buffer, start, fieldLength));
+    fields.push(new Uint8Array(bytes.buffer, base + at + 4, fieldLength));
     at += 4 + fieldLength;
   }
   return {
-    type: view.getUint8(TYPE_OFFSET) as MessageTypeCode,
-    flags: view.getUint8(FLAGS_OFFSET),
-    quorum: view.getUint8(QUORUM_OFFSET),
-    status: view.getUint8(STATUS_OFFSET),
-    requestId: view.getUint32(REQUEST_ID_OFFSET, true),
-    partition: view.getUint32(PARTITION_OFFSET, true),
+    type: view.getUint8(base + TYPE_OFFSET) as MessageTypeCode,
+    flags: view.getUint8(base + FLAGS_OFFSET),
+    quorum: view.getUint8(base + QUORUM_OFFSET),
+    status: view.getUint8(base + STATUS_OFFSET),
+    requestId: view.getUint32(base + REQUEST_ID_OFFSET, true),
+    partition: view.getUint32(base + PARTITION_OFFSET, true),
     fields,
   };
 }
@@ -154,6 +168,6 @@ export function fieldText(field: Uint8Array | undefined): string {
 }
 
 /** Copies a field out of shared memory so it may be kept after the handler returns. */
-export function copyField(field: Uint8Array | undefined): Uint8Array {
-  return field === undefined ? new Uint8Array(0) : field.slice();
+export function copyField(field: Uint8Array | undefined): Buffer {
+  return field === undefined ? Buffer.alloc(0) : Buffer.from(field);
 }

@@ -1,0 +1,62 @@
+// Request counters and latency histograms shared by the RESP and HTTP servers, exposed as
+// Prometheus text on GET /metrics and summarised in INFO and GET /stats. One registry per
+// server instance (not prom-client's global one), so tests can run several side by side.
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export type Protocol = 'resp' | 'http';
+
+/** Latency buckets in seconds: 50 µs to 5 s, dense where a healthy request lands. */
+const LATENCY_BUCKETS_S = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5,
+];
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'protocol' | 'command' | 'outcome'>;
+  private readonly latency: Histogram<'protocol' | 'command'>;
+  private readonly connections: Counter<'protocol'>;
+  private commandCount = 0;
+  private errorCount = 0;
+
+  constructor() {
+    this.requests = new Counter({
+      name: 'ringkv_requests_total',
+      help: 'Requests handled, by protocol, command and outcome (ok or the error code).',
+      labelNames: ['protocol', 'command', 'outcome'],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'ringkv_request_duration_seconds',
+      help: 'Time from a parsed request to its reply being queued, by protocol and command.',
+      labelNames: ['protocol', 'command'],
+      buckets: LATENCY_BUCKETS_S,
+      registers: [this.registry],
+    });
+    this.connections = new Counter({
+      name: 'ringkv_connections_total',
+      help: 'Connections accepted, by protocol.',
+      labelNames: ['protocol'],
+      registers: [this.registry],
+    });
+  }
+
+  /** Records one finished request; `outcome` is 'ok' or an error code. */
+  observe(protocol: Protocol, command: string, seconds: number, outcome: string): void {
+    this.commandCount++;
+    if (outcome !== 'ok') this.errorCount++;
+    this.requests.inc({ protocol, command, outcome });
+    this.latency.observe({ protocol, command }, seconds);
+  }
+
+  connectionOpened(protocol: Protocol): void {
+    this.connections.inc({ protocol });
+  }
+
+  get totalCommands(): number {
+    return this.commandCount;
+  }
+
+  get totalErrors(): number {
+    return this.errorCount;
+  }
+}
