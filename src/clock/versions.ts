@@ -1,12 +1,13 @@
 // Version sets: the values a key holds. Each version carries a dot, the one event that made
 // it (the coordinating worker's id and a counter), and a clock, the causal past its writer
 // had seen (the context of the put). A version is superseded exactly when another version's
-// clock covers its dot: that writer saw it. These are dotted version vectors (as in Riak 2):
-// with plain vector clocks, two puts coordinated by the same worker with the same context
-// (or none) get clocks that compare equal or ordered, and one acknowledged write is lost.
-// Results come in one canonical order, so replicas with the same set encode identical records.
+// clock covers its dot and its clock: that writer saw it and all it had seen. These are dotted
+// version vectors (as in Riak 2): with plain vector clocks, two puts coordinated by the same
+// worker with the same context (or none) get clocks that compare equal or ordered, and one
+// acknowledged write is lost. Results come in one canonical order, so replicas with the same
+// set encode identical records.
 import assert from 'node:assert/strict';
-import { clockSortOrder, EMPTY_CLOCK, merge, truncate, UINT32_MAX, type VClock } from './vclock.js';
+import { clockSortOrder, descends, EMPTY_CLOCK, merge, truncate, UINT32_MAX, type VClock } from './vclock.js';
 
 export type Policy = 'siblings' | 'lww';
 
@@ -18,7 +19,10 @@ export interface Dot {
 
 export interface Version {
   readonly dot: Dot;
-  /** What the writer had seen (its put's context, plus the joins of lww). Never includes its own dot. */
+  /**
+   * What the writer had seen: its put's context. Never includes its own dot, except once lww has
+   * joined into the winner the clock of a later write that had seen it.
+   */
   readonly clock: VClock;
   /** Wall-clock ms when the coordinator created the version. */
   readonly ts: number;
@@ -63,8 +67,8 @@ function contentOrder(a: Version, b: Version): number {
 }
 
 export function reconcile(versions: readonly Version[], policy: Policy): Version[] {
-  const live = dropSuperseded(dedupeDots(versions));
-  return policy === 'lww' ? reconcileLww(live, versions) : live;
+  const unique = dedupeDots(versions);
+  return policy === 'lww' ? reconcileLww(unique) : dropSuperseded(unique);
 }
 
 /**
@@ -83,21 +87,35 @@ function dedupeDots(versions: readonly Version[]): Version[] {
   return [...byDot.values()];
 }
 
+/**
+ * x supersedes y when x's writer saw y and everything y had seen. An untruncated context that
+ * covers a dot always descends that version's clock too (it joins whole replica sets), so the
+ * second test only matters after truncation: then y stays a sibling rather than vanish with
+ * the only record of some worker's counter, which that worker needs to make fresh dots.
+ */
+function supersedes(x: Version, y: Version): boolean {
+  return !sameDot(x.dot, y.dot) && covers(x.clock, y.dot) && descends(x.clock, y.clock);
+}
+
 function dropSuperseded(versions: readonly Version[]): Version[] {
-  const kept = versions.filter(
-    (v) => !versions.some((other) => !sameDot(other.dot, v.dot) && covers(other.clock, v.dot)),
-  );
+  const kept = versions.filter((v) => !versions.some((other) => supersedes(other, v)));
   return kept.sort(versionSortOrder);
 }
 
-/** Keeps the newest live version; its clock takes in every other version so it supersedes them. */
-function reconcileLww(live: readonly Version[], all: readonly Version[]): Version[] {
+/**
+ * Keeps the highest version by ts then dot, superseded or not, and joins every other version
+ * into its clock so it supersedes them. Choosing among live versions only would make the result
+ * depend on how merges are grouped: one group's winner can be superseded in another group, and
+ * the two winners, each joined with the other's clock, then supersede each other.
+ */
+function reconcileLww(versions: readonly Version[]): Version[] {
   let winner: Version | undefined;
-  for (const version of live) if (winner === undefined || lwwOrder(version, winner) > 0) winner = version;
+  for (const version of versions) if (winner === undefined || lwwOrder(version, winner) > 0) winner = version;
   if (winner === undefined) return [];
   let clock = winner.clock;
-  for (const version of all)
+  for (const version of versions) {
     if (!sameDot(version.dot, winner.dot)) clock = merge(clock, versionClock(version));
+  }
   return [clock === winner.clock ? winner : { ...winner, clock }];
 }
 

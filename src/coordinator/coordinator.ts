@@ -107,7 +107,7 @@ export class Coordinator {
       tally: newTally(frame.quorum, replicas.length),
       partition: frame.partition,
       replied: false,
-      context: encodeContext(versionClock(written)),
+      context: encodeContext(contextAfterPut(versions, written)),
       existed,
     });
     const write = this.links.store.write(key, record);
@@ -313,4 +313,16 @@ export class Coordinator {
     endpoint.send(mainEndpoint, writer.stringField(failure.message).finish());
     endpoint.flushSoon();
   }
+}
+
+/**
+ * The context a put returns. Counters are contiguous, so the new version's full clock also
+ * covers every earlier dot of this coordinator: if a sibling with such a dot survives (a
+ * concurrent write the client never saw), returning it would let the client's next put
+ * silently supersede that sibling. Then only what the client had seen is returned.
+ */
+export function contextAfterPut(versions: readonly Version[], written: Version): VClock {
+  const node = written.dot.node;
+  const clash = versions.some((v) => v.dot.node === node && v.dot.counter !== written.dot.counter);
+  return clash ? written.clock : versionClock(written);
 }

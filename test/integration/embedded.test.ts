@@ -57,6 +57,17 @@ t.test('with n=3 r=2 w=2 on 4 workers', async (t) => {
     t.same(text((await db.get('blind')).values), ['a', 'b']);
   });
 
+  await t.test(
+    'a put with the context a blind put returned does not supersede a sibling it never saw',
+    async (t) => {
+      await db.put('unseen', 'from-a');
+      const b = await db.put('unseen', 'from-b');
+      await db.put('unseen', 'from-b-again', { context: b.context });
+      const values = text((await db.get('unseen')).values);
+      t.ok(values.includes('from-a'), `a's write survives: ${values.join(', ')}`);
+    },
+  );
+
   await t.test('delete then get gives no values, and a later put supersedes the tombstone', async (t) => {
     await db.put('doomed', 'x');
     const { context } = await db.get('doomed');

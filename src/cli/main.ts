@@ -1,0 +1,70 @@
+// The ringkv command: `ringkv start` runs the engine behind the RESP and HTTP servers until
+// SIGINT or SIGTERM, then shuts down in order (stop accepting, finish in-flight requests,
+// commit and close LMDB, exit 0). `ringkv status` asks a running server's HTTP API.
+import { parseArgs } from 'node:util';
+import { KvError } from '../errors.js';
+import { open } from '../main/db.js';
+import { startHttpServer } from '../server/http/server.js';
+import { ServerMetrics } from '../server/metrics.js';
+import { startRespServer } from '../server/resp/server.js';
+import { type CliOptions, HELP, parseStartOptions } from './options.js';
+
+async function start(options: CliOptions): Promise<void> {
+  const db = await open(options.engine);
+  const metrics = new ServerMetrics();
+  const resp = await startRespServer(db, { ...options.resp, metrics });
+  const http = await startHttpServer(db, { ...options.http, metrics });
+  const { partitionCount, workerCount } = db.ring;
+  const { n, r, w } = db.props;
+  console.log(
+    `ringkv: data in ${options.engine.dir}: ${workerCount} workers, ${partitionCount} partitions, default bucket n=${n} r=${r} w=${w}`,
+  );
+  console.log(`ringkv: RESP on ${options.resp.host}:${resp.port}, HTTP on ${options.http.host}:${http.port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      console.error(`ringkv: ${signal} again, exiting without a clean shutdown`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`ringkv: ${signal}: stopping (finishing in-flight requests, committing)`);
+    await Promise.allSettled([resp.close(), http.close()]);
+    await db.close();
+    console.log('ringkv: stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'http-port': { type: 'string', default: '8380' },
+      bind: { type: 'string', default: '127.0.0.1' },
+    },
+  });
+  const url = `http://${values.bind}:${values['http-port']}/stats`;
+  const response = await fetch(url).catch((error: Error) => {
+    throw new KvError('BAD_REQUEST', `no ringkv answers at ${url}: ${error.message}`);
+  });
+  console.log(JSON.stringify(await response.json(), null, 2));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
+    return;
+  }
+  if (command === 'start') return start(parseStartOptions(rest));
+  if (command === 'status') return status(rest);
+  throw new KvError('BAD_REQUEST', `unknown command '${command}'; see ringkv --help`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`ringkv: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof KvError && error.code === 'BAD_REQUEST' ? 2 : 1);
+});

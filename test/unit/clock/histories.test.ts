@@ -1,0 +1,207 @@
+// Goal: no acknowledged write is lost: after any history of puts and merges, each write is present or a later writer saw it.
+// Method: simulated histories (blind, fresh and stale contexts, shared coordinators, random merge groupings) over a matrix of options.
+import t from 'tap';
+import {
+  covers,
+  descends,
+  encodeRecord,
+  mergeVersions,
+  type Policy,
+  reconcile,
+  type Version,
+} from '../../../src/clock/index.js';
+import {
+  counterexample,
+  dotId,
+  type History,
+  lwwAtMost,
+  mergeInRandomGroups,
+  Rng,
+  type SimulateOptions,
+  simulate,
+} from './fixtures.js';
+
+const encoded = (versions: readonly Version[]) => Buffer.from(encodeRecord(versions)).toString('hex');
+
+/** Workers and coordinators in several shapes: many, few, and every put through one worker. */
+const MATRIX: readonly SimulateOptions[] = [
+  { nodeCount: 4 },
+  { nodeCount: 2 },
+  { nodeCount: 5, coordinatorCount: 1 },
+  { nodeCount: 3, coordinatorCount: 2 },
+  { nodeCount: 4, tsStepMax: 1 },
+];
+const TRUNCATING: readonly SimulateOptions[] = [
+  { nodeCount: 4, clockEntriesMax: 1 },
+  { nodeCount: 5, clockEntriesMax: 2 },
+  { nodeCount: 3, coordinatorCount: 1, clockEntriesMax: 0 },
+];
+const HISTORIES_PER_OPTION = 150;
+const STEPS = 40;
+
+interface Ended extends History {
+  /** All replicas merged in a random order and grouping. */
+  readonly final: Version[];
+}
+
+function histories(seed: number, policy: Policy, options: SimulateOptions): Ended[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: HISTORIES_PER_OPTION }, () => {
+    const history = simulate(rng, policy, STEPS, options);
+    return { ...history, final: mergeInRandomGroups(rng, history.replicas, policy) };
+  });
+}
+
+const label = (options: SimulateOptions) => JSON.stringify(options);
+
+/** The write itself survives: its dot with its own timestamp and value. */
+function isPresent(write: Version, versions: readonly Version[]): boolean {
+  return versions.some(
+    (v) =>
+      dotId(v.dot) === dotId(write.dot) &&
+      v.ts === write.ts &&
+      (v.value === null || write.value === null
+        ? v.value === write.value
+        : Buffer.from(v.value).equals(write.value)),
+  );
+}
+
+t.test(
+  'simulated histories hold blind, fresh and stale puts, same-coordinator puts and siblings',
+  async (t) => {
+    const ended = MATRIX.flatMap((options) => histories(1, 'siblings', options));
+    const kinds = new Set(ended.flatMap((h) => h.puts.map((put) => put.kind)));
+    t.strictSame([...kinds].sort(), ['blind', 'fresh', 'stale']);
+    t.ok(
+      ended.some((h) => h.final.length >= 3),
+      'some end with three or more siblings',
+    );
+    t.ok(
+      ended.some((h) => new Set(h.final.map((v) => v.dot.node)).size < h.final.length),
+      'some end with siblings coordinated by the same worker',
+    );
+  },
+);
+
+t.test('every put gets a dot no other put got, with or without truncation', async (t) => {
+  for (const options of [...MATRIX, ...TRUNCATING]) {
+    const bad = counterexample(histories(2, 'siblings', options), (h) => {
+      return new Set(h.created.map((v) => dotId(v.dot))).size === h.created.length;
+    });
+    t.equal(bad, undefined, label(options));
+  }
+});
+
+t.test(
+  'no acknowledged write is lost: each is present after all merges or covered by a present clock',
+  async (t) => {
+    for (const options of [...MATRIX, ...TRUNCATING]) {
+      const bad = counterexample(histories(3, 'siblings', options), (h) =>
+        h.created.every(
+          (write) => isPresent(write, h.final) || h.final.some((v) => covers(v.clock, write.dot)),
+        ),
+      );
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
+
+t.test("a version's clock covers only writes its writer saw, directly or through what it read", async (t) => {
+  for (const options of [...MATRIX, ...TRUNCATING]) {
+    const bad = counterexample(histories(4, 'siblings', options), (h) =>
+      h.puts.every((put) =>
+        h.created.every(
+          (other) =>
+            other === put.written || !covers(put.written.clock, other.dot) || put.seen.has(dotId(other.dot)),
+        ),
+      ),
+    );
+    t.equal(bad, undefined, label(options));
+  }
+});
+
+t.test(
+  'without truncation a clock that covers a dot also covers the clock of the version with that dot',
+  async (t) => {
+    for (const options of MATRIX) {
+      const bad = counterexample(histories(11, 'siblings', options), (h) =>
+        h.created.every((x) => h.created.every((y) => !covers(x.clock, y.dot) || descends(x.clock, y.clock))),
+      );
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
+
+t.test(
+  'with or without truncation no acknowledged write is lost: each is present or a present writer saw it',
+  async (t) => {
+    for (const options of [...MATRIX, ...TRUNCATING]) {
+      const bad = counterexample(histories(5, 'siblings', options), (h) => {
+        const seenByPresent = new Set(
+          h.puts.filter((put) => isPresent(put.written, h.final)).flatMap((put) => [...put.seen]),
+        );
+        return h.created.every((write) => isPresent(write, h.final) || seenByPresent.has(dotId(write.dot)));
+      });
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
+
+t.test(
+  'truncating contexts only adds siblings: on the same schedule every write present without it stays',
+  async (t) => {
+    for (const options of TRUNCATING) {
+      const full = histories(6, 'siblings', { ...options, clockEntriesMax: 1000 });
+      const truncated = histories(6, 'siblings', options);
+      const pairs = full.map((h, i) => [h, truncated[i]!] as const);
+      const bad = counterexample(pairs, ([whole, cut]) => whole.final.every((v) => isPresent(v, cut.final)));
+      t.equal(bad, undefined, label(options));
+      t.ok(
+        pairs.some(([whole, cut]) => cut.final.length > whole.final.length),
+        'truncation does add siblings',
+      );
+    }
+  },
+);
+
+t.test('replicas that merge everything in any order and grouping hold byte-identical records', async (t) => {
+  const rng = new Rng(7);
+  for (const policy of ['siblings', 'lww'] as const) {
+    for (const options of [...MATRIX, ...TRUNCATING]) {
+      const bad = counterexample(histories(8, policy, options), (h) => {
+        const again = mergeInRandomGroups(rng, rng.shuffle(h.replicas), policy);
+        const direct = reconcile(h.replicas.flat(), policy);
+        const synced = h.replicas.map((held) => mergeVersions(held, h.final, policy));
+        return [again, direct, ...synced].every((set) => encoded(set) === encoded(h.final));
+      });
+      t.equal(bad, undefined, `${policy} ${label(options)}`);
+    }
+  }
+});
+
+t.test(
+  'under lww a history ends in its highest write by ts then dot, which supersedes every write on any further merge',
+  async (t) => {
+    const rng = new Rng(9);
+    for (const options of [...MATRIX, ...TRUNCATING]) {
+      const bad = counterexample(histories(10, 'lww', options), (h) => {
+        if (h.created.length === 0) return h.final.length === 0;
+        const [winner] = h.final;
+        const highest = h.created.every((v) => lwwAtMost(v, winner!));
+        const again = [
+          mergeVersions(h.final, rng.subset(h.created), 'lww'),
+          reconcile([...h.created, ...h.final], 'siblings'),
+        ];
+        return (
+          h.final.length === 1 &&
+          highest &&
+          h.created.every(
+            (write) => dotId(write.dot) === dotId(winner!.dot) || covers(winner!.clock, write.dot),
+          ) &&
+          again.every((set) => encoded(set) === encoded(h.final))
+        );
+      });
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
