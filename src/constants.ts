@@ -35,6 +35,20 @@ export const CLOCK_ENTRIES_MAX = 10;
 /** Siblings kept per key; past it the write is refused, the client must resolve them. */
 export const SIBLINGS_MAX = 64;
 
+/** How often a worker looks for hints whose owner is back, and how many it sends per owner per pass. */
+export const HANDOFF_INTERVAL_MS = 250;
+export const HANDOFF_BATCH_MAX = 512;
+
+/** A worker whose heartbeat has not moved for this long is suspect and routed around. */
+export const HEARTBEAT_TIMEOUT_MS_DEFAULT = 1_000;
+/** A worker stays suspect this long after a request to it timed out. */
+export const SUSPECT_AFTER_TIMEOUT_MS = 3_000;
+/** How often the main thread checks heartbeats. */
+export const HEALTH_CHECK_INTERVAL_MS = 100;
+/** Respawn backoff: the first retry after this long, doubling per failed start, capped. */
+export const RESPAWN_BACKOFF_MS_MIN = 100;
+export const RESPAWN_BACKOFF_MS_MAX = 5_000;
+
 export const LMDB_MAP_BYTES_DEFAULT = 64 * 1024 * 1024 * 1024;
 export const WORKER_START_TIMEOUT_MS = 20_000;
 

@@ -24,7 +24,16 @@ import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
 import { errorCodeToStatus, KvError } from '../errors.js';
 import type { Links } from '../replica/links.js';
 import { frameToPolicy, type Replica } from '../replica/replica.js';
-import { copyField, type Frame, FrameFlag, fieldText, frameBytes, MessageType } from '../transport/frames.js';
+import {
+  copyField,
+  decodeTargets,
+  type Frame,
+  FrameFlag,
+  fieldText,
+  frameBytes,
+  MessageType,
+  NO_HINT,
+} from '../transport/frames.js';
 import { DeadlineQueue } from './deadlines.js';
 import { addResult, allAnswered, newTally, type Tally, type Verdict } from './quorum-core.js';
 
@@ -32,6 +41,8 @@ interface Base {
   readonly mainRequestId: number;
   readonly tally: Tally;
   readonly partition: number;
+  /** Targets that have not answered yet: an answer counts once, and at the deadline these are suspect. */
+  readonly pendingSlots: Set<number>;
   replied: boolean;
 }
 
@@ -75,7 +86,8 @@ export class Coordinator {
     const stats = this.replica.stats;
     stats.coordinatedPuts++;
     const key = copyField(frame.fields[0]);
-    const replicas = Array.from(frame.fields[1] ?? EMPTY);
+    const targets = decodeTargets(frame.fields[1]);
+    if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length, 'write');
     const policy = frameToPolicy(frame.flags);
     const value = (frame.flags & FrameFlag.TOMBSTONE) !== 0 ? null : copyField(frame.fields[3]);
     let context: VClock;
@@ -104,20 +116,21 @@ export class Coordinator {
     const id = this.track({
       kind: 'put',
       mainRequestId: frame.requestId,
-      tally: newTally(frame.quorum, replicas.length),
+      tally: newTally(frame.quorum, targets.length),
       partition: frame.partition,
       replied: false,
+      pendingSlots: new Set(targets.map((target) => target.slot)),
       context: encodeContext(contextAfterPut(versions, written)),
       existed,
     });
-    const write = this.links.store.write(key, record);
+    const self = targets.find((target) => target.slot === this.links.slot);
+    const write = this.writeLocal(key, record, self?.hintOwner ?? NO_HINT);
     this.localWrites.add(write);
     write.then(
-      () => this.onAnswer(id, true),
-      () => this.onAnswer(id, false),
+      () => this.onAnswer(id, this.links.slot, true),
+      () => this.onAnswer(id, this.links.slot, false),
     );
-    write.finally(() => this.localWrites.delete(write)).catch(() => {});
-    for (const slot of replicas) {
+    for (const { slot, hintOwner } of targets) {
       if (slot === this.links.slot) continue;
       const { writer } = this.links;
       writer.begin({
@@ -126,18 +139,41 @@ export class Coordinator {
         partition: frame.partition,
         flags: frame.flags & FrameFlag.LWW,
       });
-      this.sendOrFail(slot, writer.field(key).field(record).finish(), id);
+      writer.field(key).field(record);
+      if (hintOwner !== NO_HINT) writer.field(Uint8Array.of(hintOwner));
+      this.sendOrFail(slot, writer.finish(), id);
     }
+  }
+
+  /** The coordinator's own write, plus a durable hint when it stands in for a down worker. */
+  private writeLocal(key: Uint8Array, record: Uint8Array, hintOwner: number): Promise<void> {
+    const store = this.links.store;
+    if (hintOwner !== NO_HINT) this.replica.stats.hintsStored++;
+    const write =
+      hintOwner === NO_HINT
+        ? store.write(key, record)
+        : Promise.all([store.write(key, record), store.addHint(hintOwner, key)]).then(() => {});
+
+    this.localWrites.add(write);
+    write.finally(() => this.localWrites.delete(write)).catch(() => {});
+    return write;
+  }
+
+  private replyTooFewTargets(frame: Frame, available: number, what: 'read' | 'write'): void {
+    const message = `${what} quorum not met: ${available} replicas reachable; ${frame.quorum} needed`;
+    this.replyError(frame.requestId, new KvError('QUORUM', message));
   }
 
   get(frame: Frame): void {
     this.replica.stats.coordinatedGets++;
     const key = copyField(frame.fields[0]);
-    const replicas = Array.from(frame.fields[1] ?? EMPTY);
+    const targets = decodeTargets(frame.fields[1]);
+    if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length, 'read');
     const state: GetState = {
       kind: 'get',
       mainRequestId: frame.requestId,
-      tally: newTally(frame.quorum, replicas.length),
+      tally: newTally(frame.quorum, targets.length),
+      pendingSlots: new Set(targets.map((target) => target.slot)),
       partition: frame.partition,
       replied: false,
       key,
@@ -145,7 +181,7 @@ export class Coordinator {
       answers: new Map(),
     };
     const id = this.track(state);
-    for (const slot of replicas) {
+    for (const { slot } of targets) {
       if (slot === this.links.slot) continue;
       const { writer } = this.links;
       writer.begin({ type: MessageType.READ, requestId: id, partition: frame.partition }).field(key);
@@ -154,8 +190,8 @@ export class Coordinator {
     this.onReadAnswer(id, this.links.slot, this.replica.localVersions(key));
   }
 
-  onReplicateAck(_from: number, frame: Frame): void {
-    this.onAnswer(frame.requestId, frame.status === 0);
+  onReplicateAck(from: number, frame: Frame): void {
+    this.onAnswer(frame.requestId, from, frame.status === 0);
   }
 
   onReadReply(from: number, frame: Frame): void {
@@ -170,6 +206,7 @@ export class Coordinator {
       const state = this.states.get(id);
       if (state === undefined) return;
       this.states.delete(id);
+      for (const slot of state.pendingSlots) this.links.control.noteTimeout(slot);
       if (!state.replied) {
         const { ok, needed, total } = state.tally;
         const message = `${ok} of ${total} replicas answered within ${this.timeoutMs} ms; ${needed} needed`;
@@ -196,9 +233,9 @@ export class Coordinator {
     return id;
   }
 
-  private onAnswer(id: number, ok: boolean): void {
+  private onAnswer(id: number, from: number, ok: boolean): void {
     const state = this.states.get(id);
-    if (state === undefined || state.kind !== 'put') return;
+    if (state === undefined || state.kind !== 'put' || !state.pendingSlots.delete(from)) return;
     const verdict = addResult(state.tally, ok);
     if (!state.replied) this.settlePut(state, verdict);
     if (allAnswered(state.tally)) this.states.delete(id);
@@ -217,7 +254,7 @@ export class Coordinator {
 
   private onReadAnswer(id: number, from: number, versions: Version[] | null): void {
     const state = this.states.get(id);
-    if (state === undefined || state.kind !== 'get') return;
+    if (state === undefined || state.kind !== 'get' || !state.pendingSlots.delete(from)) return;
     if (versions !== null) state.answers.set(from, versions);
     const verdict = addResult(state.tally, versions !== null);
     if (!state.replied && verdict !== 'waiting') {
@@ -267,7 +304,7 @@ export class Coordinator {
       this.links.endpoint.send(slot, frame);
     } catch {
       const state = this.states.get(id);
-      if (state?.kind === 'put') this.onAnswer(id, false);
+      if (state?.kind === 'put') this.onAnswer(id, slot, false);
       else if (state?.kind === 'get') this.onReadAnswer(id, slot, null);
     }
   }

@@ -15,7 +15,8 @@ import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
 import { ringHash } from '../native/index.js';
 import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts } from '../ring/index.js';
-import { FrameFlag, frameBytes, MessageType } from '../transport/frames.js';
+import { Health } from '../transport/control.js';
+import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
 import { WorkerPool } from './pool.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
@@ -47,6 +48,9 @@ export interface WorkerReport {
   worker: number;
   workerId: number;
   alive: boolean;
+  /** 'up', 'suspect' (heartbeat stalled or requests timed out: routed around) or 'down'. */
+  health: 'up' | 'suspect' | 'down';
+  respawns: number;
   partitionsOwned: number;
   partitionsReplicated: number;
   /** The worker's own counters; null when it did not answer. */
@@ -97,6 +101,7 @@ export class Db implements Bucket {
   readonly buckets: BucketRegistry;
   private readonly pool: WorkerPool;
   private readonly listsByN = new Map<number, number[][]>();
+  private readonly healthyTargets = new Map<number, Uint8Array[]>();
   private readonly views = new Map<string, BucketView>();
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
@@ -152,6 +157,43 @@ export class Db implements Bucket {
     return view;
   }
 
+  /**
+   * Fault injection for tests and demonstrations (the HTTP /admin routes call these only
+   * when the server runs with --fault-injection). Worker numbers are ring slots.
+   */
+  readonly faults = {
+    kill: (worker: number) => this.pool.kill(this.checkWorker(worker)),
+    pause: (worker: number) => this.pool.pause(this.checkWorker(worker)),
+    isolate: (worker: number) => this.pool.isolate(this.checkWorker(worker)),
+    heal: (worker: number) => this.pool.heal(this.checkWorker(worker)),
+    /** Discards every pending hint, so only anti-entropy can repair what they carried. */
+    dropHints: async (): Promise<void> => {
+      const drops = [];
+      for (let slot = 0; slot < this.ring.workerCount; slot++) {
+        if (!this.pool.alive[slot]) continue;
+        const id = this.pool.nextId();
+        drops.push(
+          this.pool.send(
+            slot,
+            id,
+            this.pool.writer.begin({ type: MessageType.DROP_HINTS, requestId: id }).finish(),
+          ),
+        );
+      }
+      await Promise.all(drops);
+    },
+  };
+
+  private checkWorker(worker: number): number {
+    if (!Number.isInteger(worker) || worker < 0 || worker >= this.ring.workerCount) {
+      throw new KvError(
+        'BAD_REQUEST',
+        `worker must be 0 to ${this.ring.workerCount - 1}; got ${String(worker)}`,
+      );
+    }
+    return worker;
+  }
+
   /** Health and counters of every worker, and how the ring spreads partitions over them. */
   async stats(): Promise<DbStats> {
     const owned = ownershipCounts(this.ring);
@@ -176,6 +218,8 @@ export class Db implements Bucket {
       worker: slot,
       workerId: this.pool.workerIds[slot] ?? 0,
       alive: this.pool.alive[slot] === true,
+      health: HEALTH_NAMES[this.pool.health[slot] ?? Health.DOWN],
+      respawns: this.pool.respawns[slot] ?? 0,
       partitionsOwned: owned[slot] ?? 0,
       partitionsReplicated: replicated[slot] ?? 0,
       counters,
@@ -238,13 +282,18 @@ export class Db implements Bucket {
   coordinate(
     type: 1 | 2,
     placement: Placement,
-    list: number[],
+    n: number,
     quorum: number,
     flags: number,
     fields: Uint8Array[],
-  ) {
+    firstAttempt = true,
+  ): Promise<Buffer[]> {
     if (this.closing !== null) return Promise.reject(new KvError('CLOSED', 'the database is closed'));
-    const coordinator = list.find((slot) => this.pool.alive[slot]) ?? (list[0] as number);
+    const targets = this.targets(placement.partition, n);
+    if (targets.length < 2 * quorum) {
+      const message = `only ${targets.length / 2} of ${n} replicas are reachable; ${quorum} needed`;
+      return Promise.reject(new KvError('QUORUM', message));
+    }
     const id = this.pool.nextId();
     const writer = this.pool.writer.begin({
       type,
@@ -253,9 +302,44 @@ export class Db implements Bucket {
       quorum,
       flags,
     });
-    writer.field(placement.storageKey).field(Uint8Array.from(list));
+    writer.field(placement.storageKey).field(targets);
     for (const field of fields) writer.field(field);
-    return this.pool.send(coordinator, id, writer.finish());
+    // The coordinator is the first target: the first healthy worker of the preference list.
+    const failover = firstAttempt
+      ? () => this.coordinate(type, placement, n, quorum, flags, fields, false)
+      : undefined;
+    return this.pool.send(targets[0] as number, id, writer.finish(), failover);
+  }
+
+  /**
+   * Sloppy quorum: the preference list with every worker that is not UP replaced by the next
+   * UP worker clockwise outside the list, which keeps the versions with a hint naming the
+   * worker it stands in for. Healthy rings (the common case) use a cached encoding.
+   */
+  private targets(partition: number, n: number): Uint8Array {
+    let cached = this.healthyTargets.get(n);
+    if (cached === undefined) {
+      cached = preferenceLists(this.ring, n).map((list) => encodeTargets(list, []));
+      this.healthyTargets.set(n, cached);
+    }
+    if (this.pool.allUp) return cached[partition] as Uint8Array;
+    const clockwise = this.preferenceList(partition, this.ring.workerCount);
+    const list = clockwise.slice(0, n);
+    const spares = clockwise.slice(n).filter((slot) => this.pool.health[slot] === Health.UP);
+    const slots: number[] = [];
+    const hints: number[] = [];
+    for (const slot of list) {
+      if (this.pool.health[slot] === Health.UP) {
+        slots.push(slot);
+        hints.push(NO_HINT);
+        continue;
+      }
+      const spare = spares.shift();
+      if (spare === undefined) continue;
+      slots.push(spare);
+      hints.push(slot);
+    }
+    return encodeTargets(slots, hints);
   }
 
   /** @internal Reads one key's record from every live worker's own storage. */
@@ -309,6 +393,7 @@ export class Db implements Bucket {
 }
 
 const EMPTY = new Uint8Array(0);
+const HEALTH_NAMES = ['up', 'suspect', 'down'] as const;
 
 class BucketView implements Bucket {
   readonly name: string;
@@ -328,9 +413,8 @@ class BucketView implements Bucket {
     const props = this.props;
     const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
-    const list = this.db.preferenceList(placement.partition, props.n);
     const flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
-    const [context, ...values] = await this.db.coordinate(MessageType.GET, placement, list, r, flags, []);
+    const [context, ...values] = await this.db.coordinate(MessageType.GET, placement, props.n, r, flags, []);
     return { values, context: context === undefined ? '' : context.toString('latin1') };
   }
 
@@ -361,14 +445,13 @@ class BucketView implements Bucket {
     decodeContext(context); // fails fast with BAD_CONTEXT, before the request leaves this thread
     const placement = this.db.place(this.name, key);
     this.db.checkValue(value, placement.storageKey, context);
-    const list = this.db.preferenceList(placement.partition, props.n);
     if (props.policy === 'lww') flags |= FrameFlag.LWW;
     if (options.replace === true) flags |= FrameFlag.REPLACE;
     const fields = [Buffer.from(context, 'latin1'), value];
     const [contextOut, existed] = await this.db.coordinate(
       MessageType.PUT,
       placement,
-      list,
+      props.n,
       w,
       flags,
       fields,

@@ -12,13 +12,29 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import {
   DRAIN_FRAMES_PER_TURN_MAX,
+  HEALTH_CHECK_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS_DEFAULT,
   IDLE_SPINS_BEFORE_SLEEP,
   MAIN_TIMEOUT_GRACE_MS,
   PENDING_REQUESTS_MAX,
+  RESPAWN_BACKOFF_MS_MAX,
+  RESPAWN_BACKOFF_MS_MIN,
   WORKER_START_TIMEOUT_MS,
 } from '../constants.js';
 import { DeadlineQueue } from '../coordinator/deadlines.js';
 import { KvError, statusToErrorCode } from '../errors.js';
+import {
+  Control,
+  createControl,
+  HEALTH,
+  HEARTBEAT,
+  Health,
+  type HealthState,
+  ISOLATED,
+  KILL,
+  PAUSED,
+  TIMED_OUT_AT,
+} from '../transport/control.js';
 import { createMesh, Endpoint, type MeshLayout } from '../transport/endpoint.js';
 import { copyField, decodeFrame, FrameWriter, fieldText, MessageType } from '../transport/frames.js';
 import type { WorkerConfig, WorkerEvent } from '../worker/protocol.js';
@@ -30,6 +46,8 @@ interface Pending {
   resolve: (fields: ReplyFields) => void;
   reject: (error: KvError) => void;
   slot: number;
+  /** Sends the request again through another coordinator; set only on a first attempt. */
+  failover: (() => Promise<ReplyFields>) | undefined;
 }
 
 const SWEEP_INTERVAL_MS = 50;
@@ -39,6 +57,11 @@ export class WorkerPool {
   readonly workerCount: number;
   readonly workerIds: number[] = [];
   readonly alive: boolean[] = [];
+  /** Each worker's health as the failure detector sees it; true in allUp when every one is UP. */
+  readonly health: HealthState[] = [];
+  allUp = false;
+  readonly control: Control;
+  readonly respawns: number[] = [];
   readonly writer = new FrameWriter();
   private readonly endpoint: Endpoint;
   private readonly layout: MeshLayout;
@@ -51,9 +74,30 @@ export class WorkerPool {
   private nextRequestId = 1;
   private pumping = true;
   private readonly pumpDone: Promise<void>;
+  private readonly config: Config;
+  private readonly controlBuffer: SharedArrayBuffer;
+  private readonly lastBeat: number[] = [];
+  private readonly lastBeatAt: number[] = [];
+  private readonly backoffMs: number[] = [];
+  private readonly probing: boolean[] = [];
+  private readonly healthTimer: NodeJS.Timeout;
+  private closing = false;
 
   private constructor(config: Config, workerCount: number) {
+    this.config = config;
     this.workerCount = workerCount;
+    this.controlBuffer = createControl(workerCount);
+    this.control = new Control(this.controlBuffer);
+    for (let slot = 0; slot < workerCount; slot++) {
+      this.health.push(Health.DOWN);
+      this.control.set(slot, HEALTH, Health.DOWN);
+      this.backoffMs.push(RESPAWN_BACKOFF_MS_MIN);
+      this.respawns.push(0);
+      this.lastBeat.push(-1);
+      this.lastBeatAt.push(0);
+      this.probing.push(false);
+    }
+    this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_INTERVAL_MS);
     this.timeoutMs = config.requestTimeoutMs + MAIN_TIMEOUT_GRACE_MS;
     this.layout = createMesh(workerCount + 1, config.ringBytes);
     this.endpoint = new Endpoint(this.layout, workerCount);
@@ -64,7 +108,8 @@ export class WorkerPool {
   static async start(config: Config, workerCount: number): Promise<WorkerPool> {
     const pool = new WorkerPool(config, workerCount);
     try {
-      await Promise.all(Array.from({ length: workerCount }, (_, slot) => pool.startWorker(config, slot)));
+      await Promise.all(Array.from({ length: workerCount }, (_, slot) => pool.startWorker(slot)));
+      pool.checkHealth();
     } catch (error) {
       await pool.close();
       throw error;
@@ -81,7 +126,12 @@ export class WorkerPool {
    * Sends the frame just built in `writer` (with `requestId` from nextId()) to a worker and
    * resolves with the reply's fields, or rejects with the worker's error or a TIMEOUT.
    */
-  send(slot: number, requestId: number, frame: Uint8Array): Promise<ReplyFields> {
+  send(
+    slot: number,
+    requestId: number,
+    frame: Uint8Array,
+    failover?: () => Promise<ReplyFields>,
+  ): Promise<ReplyFields> {
     if (!this.pumping) return Promise.reject(new KvError('CLOSED', 'the database is closed'));
     if (this.pending.size >= PENDING_REQUESTS_MAX) {
       return Promise.reject(
@@ -95,7 +145,7 @@ export class WorkerPool {
         reject(error as KvError);
         return;
       }
-      this.pending.set(requestId, { resolve, reject, slot });
+      this.pending.set(requestId, { resolve, reject, slot, failover });
       this.deadlines.push(requestId, Date.now() + this.timeoutMs);
       this.endpoint.flushSoon();
     });
@@ -109,6 +159,10 @@ export class WorkerPool {
 
   /** Stops every worker from inside (a STOP frame: commit, close LMDB, exit), then the pump. */
   async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.healthTimer);
+    // Heal every injected fault first, so each worker reads its STOP frame.
+    for (let slot = 0; slot < this.workerCount; slot++) this.heal(slot);
     const stops: Promise<unknown>[] = [];
     for (let slot = 0; slot < this.threads.length; slot++) {
       if (!this.alive[slot]) continue;
@@ -130,7 +184,28 @@ export class WorkerPool {
     this.pending.clear();
   }
 
-  private startWorker(config: Config, slot: number): Promise<void> {
+  /** Fault injection: the worker crashes (an uncaught error) and is respawned. */
+  kill(slot: number): void {
+    this.control.set(slot, KILL, 1);
+  }
+
+  /** Fault injection: the worker stops draining its rings and heartbeating, as if hung. */
+  pause(slot: number): void {
+    this.control.set(slot, PAUSED, 1);
+  }
+
+  /** Fault injection: every frame to and from the worker is dropped, as if cut off. */
+  isolate(slot: number): void {
+    this.control.set(slot, ISOLATED, 1);
+  }
+
+  heal(slot: number): void {
+    this.control.set(slot, PAUSED, 0);
+    this.control.set(slot, ISOLATED, 0);
+  }
+
+  private startWorker(slot: number): Promise<void> {
+    const config = this.config;
     const workerConfig: WorkerConfig = {
       slot,
       workerCount: this.workerCount,
@@ -139,23 +214,21 @@ export class WorkerPool {
       mapBytes: config.mapBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       layout: this.layout,
+      control: this.controlBuffer,
     };
     const thread = new Worker(new URL('../worker/entry.js', import.meta.url), { workerData: workerConfig });
     this.threads[slot] = thread;
     this.alive[slot] = false;
     this.exited[slot] = new Promise((resolve) => thread.once('exit', () => resolve()));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new KvError('INTERNAL', `worker ${slot} did not start within ${WORKER_START_TIMEOUT_MS} ms`),
-          ),
-        WORKER_START_TIMEOUT_MS,
-      );
+      const timer = setTimeout(() => {
+        reject(new KvError('INTERNAL', `worker ${slot} did not start within ${WORKER_START_TIMEOUT_MS} ms`));
+      }, WORKER_START_TIMEOUT_MS);
       thread.on('message', (event: WorkerEvent) => {
         if (event.type === 'ready') {
           this.workerIds[slot] = event.workerId;
           this.alive[slot] = true;
+          this.lastBeatAt[slot] = Date.now();
           clearTimeout(timer);
           resolve();
         } else {
@@ -163,16 +236,113 @@ export class WorkerPool {
         }
       });
       thread.on('error', (error) => {
+        if (process.env.RINGKV_DEBUG) console.error(`worker ${slot} error ${error.stack}`);
         clearTimeout(timer);
-        this.alive[slot] = false;
-        process.emitWarning(`ringkv worker ${slot} died: ${error.stack ?? error.message}`);
+        if (!this.closing && error.message.includes('fault injection') === false) {
+          process.emitWarning(`ringkv worker ${slot} died: ${error.stack ?? error.message}`);
+        }
         reject(new KvError('INTERNAL', `worker ${slot} failed: ${error.message}`));
       });
-      thread.on('exit', () => {
-        this.alive[slot] = false;
-        this.endpoint.discardOutbox(slot);
+      thread.on('exit', (code) => {
+        if (process.env.RINGKV_DEBUG) console.error(`worker ${slot} exit ${code}`);
+        clearTimeout(timer);
+        this.onExit(slot);
       });
     });
+  }
+
+  /**
+   * A worker thread ended. Its requests fail now rather than at their timeout, and unless the
+   * pool is closing it is started again on its own data directory after a growing backoff
+   * (the ring does not change for a temporary failure).
+   */
+  private onExit(slot: number): void {
+    this.alive[slot] = false;
+    this.endpoint.discardOutbox(slot);
+    this.publishHealth(slot, Health.DOWN);
+    if (this.closing) return;
+    const delayMs = this.backoffMs[slot] as number;
+    this.backoffMs[slot] = Math.min(delayMs * 2, RESPAWN_BACKOFF_MS_MAX);
+    setTimeout(() => {
+      if (this.closing) return;
+      this.respawns[slot] = (this.respawns[slot] as number) + 1;
+      this.startWorker(slot).then(
+        () => {
+          this.backoffMs[slot] = RESPAWN_BACKOFF_MS_MIN;
+        },
+        () => {}, // its exit schedules the next try
+      );
+    }, delayMs).unref();
+  }
+
+  /**
+   * The failure detector: a worker whose heartbeat stalled, or that a request timed out on
+   * recently and has not answered a probe since, is SUSPECT and routed around; a worker whose
+   * thread is gone is DOWN.
+   */
+  private checkHealth(): void {
+    const now = Date.now();
+    for (let slot = 0; slot < this.workerCount; slot++) {
+      if (!this.alive[slot]) {
+        this.publishHealth(slot, Health.DOWN);
+        continue;
+      }
+      const beat = this.control.get(slot, HEARTBEAT);
+      if (beat !== this.lastBeat[slot]) {
+        this.lastBeat[slot] = beat;
+        this.lastBeatAt[slot] = now;
+      }
+      const stalled = now - (this.lastBeatAt[slot] as number) > HEARTBEAT_TIMEOUT_MS_DEFAULT;
+      const timedOut = this.control.get(slot, TIMED_OUT_AT) !== 0;
+      if (timedOut && !stalled) this.probe(slot);
+      this.publishHealth(slot, stalled || timedOut ? Health.SUSPECT : Health.UP);
+    }
+    this.allUp = this.health.every((state) => state === Health.UP);
+  }
+
+  /** Asks a suspect worker for its stats; an answer clears the suspicion its timeouts raised. */
+  private probe(slot: number): void {
+    if (this.probing[slot]) return;
+    this.probing[slot] = true;
+    const id = this.nextId();
+    this.send(slot, id, this.writer.begin({ type: MessageType.STATS, requestId: id }).finish()).then(
+      () => {
+        this.probing[slot] = false;
+        this.control.set(slot, TIMED_OUT_AT, 0);
+      },
+      () => {
+        this.probing[slot] = false;
+      },
+    );
+  }
+
+  private publishHealth(slot: number, state: HealthState): void {
+    if (this.health[slot] === state) return;
+    this.health[slot] = state;
+    this.control.set(slot, HEALTH, state);
+    this.allUp = this.health.every((s) => s === Health.UP);
+    if (state !== Health.UP) this.failOver(slot);
+  }
+
+  /**
+   * Requests waiting on a coordinator that just died or became suspect go once more through
+   * the next healthy coordinator (the health just published already routes around this one);
+   * a second failure is the caller's. A late reply from the first coordinator is ignored, so
+   * a write may be applied twice: as siblings, never as a loss.
+   */
+  private failOver(slot: number): void {
+    for (const [id, request] of this.pending) {
+      if (request.slot !== slot) continue;
+      this.pending.delete(id);
+      if (request.failover !== undefined) {
+        request.failover().then(request.resolve, request.reject);
+      } else {
+        const state = this.alive[slot] ? 'stopped answering' : 'died';
+        request.reject(
+          new KvError('TIMEOUT', `worker ${slot} ${state}; the request may or may not have been applied`),
+        );
+      }
+    }
   }
 
   /** Drains reply rings on every turn while replies flow; sleeps on the doorbell when idle. */
@@ -207,6 +377,7 @@ export class WorkerPool {
       const request = this.pending.get(id);
       if (request === undefined) return;
       this.pending.delete(id);
+      this.control.noteTimeout(request.slot);
       const state = this.alive[request.slot] ? 'did not answer' : 'is down';
       request.reject(new KvError('TIMEOUT', `worker ${request.slot} ${state} within ${this.timeoutMs} ms`));
     });

@@ -1,6 +1,7 @@
 // What the coordinator and replica roles of a worker share: its endpoint in the mesh, one
 // frame writer, its storage, and who it is. Passed explicitly rather than held globally.
 import type { Store } from '../storage/store.js';
+import type { Control } from '../transport/control.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import type { FrameWriter } from '../transport/frames.js';
 
@@ -10,6 +11,7 @@ export interface Links {
   readonly store: Store;
   readonly slot: number;
   readonly mainEndpoint: number;
+  readonly control: Control;
 }
 
 export interface WorkerStats {
@@ -20,6 +22,8 @@ export interface WorkerStats {
   readRepairs: number;
   clockTruncations: number;
   failedRequests: number;
+  hintsStored: number;
+  hintsDelivered: number;
 }
 
 export function newWorkerStats(): WorkerStats {
@@ -31,5 +35,7 @@ export function newWorkerStats(): WorkerStats {
     readRepairs: 0,
     clockTruncations: 0,
     failedRequests: 0,
+    hintsStored: 0,
+    hintsDelivered: 0,
   };
 }

@@ -49,10 +49,35 @@ export class Replica {
     const key = copyField(frame.fields[0]);
     const incoming = decodeRecord(frame.fields[1] ?? EMPTY);
     const policy = frameToPolicy(frame.flags);
-    this.mergeAndWrite(key, incoming, policy).then(
+    const hintOwner = frame.fields[2]?.[0];
+    const merged = this.mergeAndWrite(key, incoming, policy);
+    // A stand-in keeps the version like any replica, plus a durable hint naming its owner.
+    const done = hintOwner === undefined ? merged : Promise.all([merged, this.hold(hintOwner, key)]);
+    done.then(
       () => acknowledge && this.ack(from, frame.requestId, null),
       (error: unknown) => acknowledge && this.ack(from, frame.requestId, error),
     );
+  }
+
+  private async hold(owner: number, key: Uint8Array): Promise<void> {
+    this.stats.hintsStored++;
+    await this.links.store.addHint(owner, key);
+  }
+
+  /** A hinted version coming home: merge it, then tell the holder it may drop its hint. */
+  acceptHandoff(from: number, frame: Frame): void {
+    const key = copyField(frame.fields[0]);
+    const incoming = decodeRecord(frame.fields[1] ?? EMPTY);
+    this.mergeAndWrite(key, incoming, frameToPolicy(frame.flags)).then(
+      () => this.sendHandoffAck(from, frame.requestId, key, 0),
+      () => this.sendHandoffAck(from, frame.requestId, key, errorCodeToStatus('STORAGE')),
+    );
+  }
+
+  private sendHandoffAck(to: number, requestId: number, key: Uint8Array, status: number): void {
+    const { writer, endpoint } = this.links;
+    endpoint.send(to, writer.begin({ type: MessageType.HANDOFF_ACK, requestId, status }).field(key).finish());
+    endpoint.flushSoon();
   }
 
   read(from: number, frame: Frame): void {

@@ -17,6 +17,7 @@ export interface StoreOptions {
 }
 
 const WORKER_ID_KEY = 'workerId';
+const EMPTY = Buffer.alloc(0);
 
 /** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
 type FastBuffer = Buffer & { isGlobal?: boolean };
@@ -35,6 +36,11 @@ export class Store {
    * in the same batch must merge with each other, not each with the committed record.
    */
   private readonly pending = new Map<string, Uint8Array>();
+  /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
+  private readonly hintDb: Database<Buffer, Buffer>;
+  private hintTotal = 0;
+  /** Told of every write with the record it replaces (the Merkle trees); must not keep either view. */
+  observer: ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array) => void) | null = null;
 
   private constructor(
     root: RootDatabase<Buffer, Buffer>,
@@ -43,6 +49,8 @@ export class Store {
   ) {
     this.root = root;
     this.durability = durability;
+    this.hintDb = root.openDB<Buffer, Buffer>('hints', { keyEncoding: 'binary', encoding: 'binary' });
+    this.hintTotal = this.hintDb.getCount();
     const stored = meta.get(WORKER_ID_KEY);
     this.workerId = typeof stored === 'number' ? stored : randomInt(1, 0xffff_ffff);
   }
@@ -85,6 +93,7 @@ export class Store {
    */
   async write(key: Uint8Array, record: Uint8Array): Promise<void> {
     const id = keyString(key);
+    this.observer?.(key, this.read(key), record);
     this.pending.set(id, record);
     try {
       await this.root.put(Buffer.from(key), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
@@ -95,6 +104,36 @@ export class Store {
       // Only the newest pending write for a key may clear it; older commits leave it be.
       if (this.pending.get(id) === record) this.pending.delete(id);
     }
+  }
+
+  /** Records a hint durably: this worker holds `key` on behalf of `owner`. */
+  async addHint(owner: number, key: Uint8Array): Promise<void> {
+    await this.hintDb.put(Buffer.concat([Uint8Array.of(owner), key]), EMPTY);
+    this.hintTotal = this.hintDb.getCount();
+  }
+
+  async removeHint(owner: number, key: Uint8Array): Promise<void> {
+    await this.hintDb.remove(Buffer.concat([Uint8Array.of(owner), key]));
+    this.hintTotal = this.hintDb.getCount();
+  }
+
+  /** Up to `limit` hinted keys for `owner`, in key order. */
+  hintsFor(owner: number, limit: number): Uint8Array[] {
+    const start = Buffer.of(owner);
+    const end = Buffer.of(owner + 1);
+    const keys: Uint8Array[] = [];
+    for (const hintKey of this.hintDb.getKeys({ start, end, limit }))
+      keys.push(Buffer.from(hintKey.subarray(1)));
+    return keys;
+  }
+
+  hintCount(): number {
+    return this.hintTotal;
+  }
+
+  async dropHints(): Promise<void> {
+    await this.hintDb.clearAsync();
+    this.hintTotal = 0;
   }
 
   /** Every record of one partition, in key order (for explain, handoff and anti-entropy). */

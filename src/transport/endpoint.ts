@@ -33,14 +33,7 @@ export function createMesh(endpointCount: number, ringBytes: number): MeshLayout
   return { endpointCount, rings, doorbells };
 }
 
-/** Replaces every ring to and from one endpoint with empty ones (used when a worker restarts). */
-export function resetEndpointRings(layout: MeshLayout, endpoint: number, ringBytes: number): void {
-  for (let other = 0; other < layout.endpointCount; other++) {
-    if (other === endpoint) continue;
-    (layout.rings[endpoint] as (SharedArrayBuffer | null)[])[other] = SabRing.create(ringBytes).buffer;
-    (layout.rings[other] as (SharedArrayBuffer | null)[])[endpoint] = SabRing.create(ringBytes).buffer;
-  }
-}
+const discard = () => {};
 
 export type InboundHandler = (from: number, bytes: Uint8Array, offset: number, length: number) => void;
 
@@ -54,6 +47,8 @@ export class Endpoint {
   private readonly dirty: boolean[];
   private outboxFrames = 0;
   private flushQueued = false;
+  /** Fault injection: while set, frames to and from this endpoint are dropped (a cut-off thread). */
+  isolated = false;
 
   constructor(layout: MeshLayout, self: number) {
     this.self = self;
@@ -85,6 +80,7 @@ export class Endpoint {
   send(to: number, frame: Uint8Array): void {
     const ring = this.outbound[to];
     if (ring === null || ring === undefined) throw new Error(`no ring from ${this.self} to ${to}`);
+    if (this.isolated) return;
     const outbox = this.outboxes[to] as Uint8Array[];
     if (outbox.length === 0 && ring.tryWrite(frame, 0, frame.length)) {
       this.dirty[to] = true;
@@ -140,7 +136,10 @@ export class Endpoint {
     for (let from = 0; from < this.inbound.length; from++) {
       const ring = this.inbound[from];
       if (ring === null || ring === undefined) continue;
-      total += ring.drain((bytes, offset, length) => handler(from, bytes, offset, length), maxPerRing);
+      const deliver = this.isolated
+        ? discard
+        : (bytes: Uint8Array, offset: number, length: number) => handler(from, bytes, offset, length);
+      total += ring.drain(deliver, maxPerRing);
     }
     return total;
   }
@@ -160,8 +159,9 @@ export class Endpoint {
       if (this.inbound.some((ring) => ring?.hasFrames())) return;
       const result = Atomics.waitAsync(this.ownBell, SEQ_INDEX, seenSeq, timeoutMs);
       if (!result.async) return;
-      // A pending waitAsync does not keep Node's event loop alive; a timer does.
-      const keepAlive = setTimeout(() => {}, timeoutMs ?? KEEP_ALIVE_MS);
+      // A pending waitAsync does not keep Node's event loop alive; a timer does. It must
+      // outlast the wait's own timeout, or the loop may find itself empty in between and exit.
+      const keepAlive = setTimeout(() => {}, timeoutMs === undefined ? KEEP_ALIVE_MS : timeoutMs + 1000);
       await result.value;
       clearTimeout(keepAlive);
     } finally {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, preferenceList. quorum = r. Reply fields: context, live values oldest first. */
+  /** main → coordinator. fields: storageKey, targets. quorum = r. Reply fields: context, live values oldest first. */
   GET: 1,
-  /** main → coordinator. fields: storageKey, preferenceList, context, value. quorum = w. Reply fields: context, existed (1 byte). */
+  /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte). */
   PUT: 2,
   /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
   EXPLAIN: 3,
@@ -15,9 +15,11 @@ export const MessageType = {
   STOP: 4,
   /** main → worker: its counters as JSON. No fields. */
   STATS: 5,
+  /** main → worker: discard every pending hint (tests of anti-entropy). No fields. */
+  DROP_HINTS: 6,
   /** worker → main. status 0: fields depend on the request; otherwise fields: message. */
   REPLY: 10,
-  /** coordinator → replica. fields: storageKey, record. */
+  /** coordinator → replica. fields: storageKey, record, and hintOwner (1 byte) when the replica stands in for a down worker. */
   REPLICATE: 20,
   /** replica → coordinator. status; fields: message when status ≠ 0. */
   REPLICATE_ACK: 21,
@@ -27,6 +29,12 @@ export const MessageType = {
   READ_REPLY: 23,
   /** coordinator → replica, no reply. fields: storageKey, record. */
   REPAIR: 24,
+  /** hint holder → owner, back up. fields: storageKey, record. */
+  HANDOFF: 25,
+  /** owner → hint holder. status; fields: storageKey. */
+  HANDOFF_ACK: 26,
+  /** anti-entropy between replicas of a partition. fields: one opaque exchange message. */
+  ANTI_ENTROPY: 27,
 } as const;
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
@@ -37,6 +45,35 @@ export const FrameFlag = {
   /** The put supersedes every version the coordinator holds (plain SET and DEL). */
   REPLACE: 4,
 } as const;
+
+/**
+ * A request's targets: (slot, hintOwner) byte pairs, the preference list with down workers
+ * replaced by stand-ins. NO_HINT marks a worker of the list itself.
+ */
+export const NO_HINT = 255;
+
+export function encodeTargets(slots: readonly number[], hintOwners: readonly number[]): Uint8Array {
+  const bytes = new Uint8Array(slots.length * 2);
+  for (let i = 0; i < slots.length; i++) {
+    bytes[2 * i] = slots[i] as number;
+    bytes[2 * i + 1] = hintOwners[i] ?? NO_HINT;
+  }
+  return bytes;
+}
+
+export interface Target {
+  slot: number;
+  /** The down worker this target stands in for, or NO_HINT. */
+  hintOwner: number;
+}
+
+export function decodeTargets(bytes: Uint8Array | undefined): Target[] {
+  const targets: Target[] = [];
+  if (bytes === undefined) return targets;
+  for (let i = 0; i + 1 < bytes.length; i += 2)
+    targets.push({ slot: bytes[i] as number, hintOwner: bytes[i + 1] as number });
+  return targets;
+}
 
 const TYPE_OFFSET = 0;
 const FLAGS_OFFSET = 1;

@@ -2,11 +2,13 @@
 // per ring), hands frames to the coordinator or replica role, flushes outgoing frames with
 // one doorbell per destination, and yields to the event loop so lmdb-js commits complete.
 // After a few idle turns it sleeps on its doorbell until a producer rings it.
-import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate as yieldTurn } from 'node:timers/promises';
 import { DRAIN_FRAMES_PER_TURN_MAX, IDLE_SPINS_BEFORE_SLEEP } from '../constants.js';
 import { Coordinator } from '../coordinator/coordinator.js';
+import { Handoff } from '../replica/handoff.js';
 import { Replica } from '../replica/replica.js';
 import type { Store } from '../storage/store.js';
+import { Control, ISOLATED, KILL, PAUSED } from '../transport/control.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { decodeFrame, type Frame, FrameWriter, MessageType } from '../transport/frames.js';
 import type { WorkerConfig } from './protocol.js';
@@ -15,6 +17,7 @@ import type { WorkerConfig } from './protocol.js';
 const SLEEP_TIMEOUT_MS = 50;
 /** Sleep while outboxes wait for ring space: the consumer does not ring us when it frees space. */
 const OUTBOX_RETRY_MS = 1;
+const PAUSED_POLL_MS = 10;
 
 export class Node {
   private readonly endpoint: Endpoint;
@@ -22,20 +25,29 @@ export class Node {
   private readonly coordinator: Coordinator;
   private readonly replica: Replica;
   private readonly mainEndpoint: number;
+  private readonly handoff: Handoff;
+  private readonly control: Control;
+  private readonly store: Store;
+  private readonly slot: number;
   private stopRequestId: number | null = null;
 
   constructor(config: WorkerConfig, store: Store) {
     this.endpoint = new Endpoint(config.layout, config.slot);
     this.mainEndpoint = config.workerCount;
+    this.slot = config.slot;
+    this.control = new Control(config.control);
+    this.store = store;
     const links = {
       endpoint: this.endpoint,
       writer: this.writer,
       store,
       slot: config.slot,
       mainEndpoint: this.mainEndpoint,
+      control: this.control,
     };
     this.replica = new Replica(links);
     this.coordinator = new Coordinator(links, this.replica, config.requestTimeoutMs);
+    this.handoff = new Handoff(links, this.replica.stats, config.workerCount);
   }
 
   async serve(): Promise<void> {
@@ -43,9 +55,19 @@ export class Node {
     const handle = (from: number, bytes: Uint8Array, offset: number, length: number) =>
       this.dispatch(from, decodeFrame(bytes, offset, length));
     while (this.stopRequestId === null) {
+      if (this.control.get(this.slot, PAUSED) !== 0) {
+        await delay(PAUSED_POLL_MS); // a hung worker: no draining, no heartbeat
+        continue;
+      }
+      this.checkKill();
+      this.endpoint.isolated = this.control.get(this.slot, ISOLATED) !== 0;
+      // A cut-off worker's heartbeats do not reach the main thread either.
+      if (!this.endpoint.isolated) this.control.beat(this.slot);
+      const now = Date.now();
+      if (!this.endpoint.isolated) this.handoff.tick(now);
       const seq = this.endpoint.doorbellSeq();
       const frames = this.endpoint.drain(handle, DRAIN_FRAMES_PER_TURN_MAX);
-      this.coordinator.sweep(Date.now());
+      this.coordinator.sweep(now);
       this.endpoint.flush();
       if (frames > 0 || idleTurns < IDLE_SPINS_BEFORE_SLEEP) {
         idleTurns = frames > 0 ? 0 : idleTurns + 1;
@@ -68,12 +90,30 @@ export class Node {
     this.endpoint.flush();
   }
 
+  /** Fault injection's crash: an uncaught error ends the thread as a real bug would. */
+  private checkKill(): void {
+    if (this.control.get(this.slot, KILL) === 0) return;
+    this.control.set(this.slot, KILL, 0);
+    setImmediate(() => {
+      throw new Error(`worker ${this.slot} killed by fault injection`);
+    });
+  }
+
   private replyStats(to: number, requestId: number): void {
-    const stats = { ...this.replica.stats, pendingRequests: this.coordinator.pendingCount() };
+    const stats = {
+      ...this.replica.stats,
+      pendingRequests: this.coordinator.pendingCount(),
+      hintsPending: this.store.hintCount(),
+    };
     this.endpoint.send(
       to,
       this.writer.begin({ type: MessageType.REPLY, requestId }).stringField(JSON.stringify(stats)).finish(),
     );
+  }
+
+  private reply(to: number, requestId: number): void {
+    this.endpoint.send(to, this.writer.begin({ type: MessageType.REPLY, requestId }).finish());
+    this.endpoint.flushSoon();
   }
 
   private dispatch(from: number, frame: Frame): void {
@@ -86,6 +126,15 @@ export class Node {
         return this.replica.explain(from, frame);
       case MessageType.STATS:
         return this.replyStats(from, frame.requestId);
+      case MessageType.DROP_HINTS:
+        this.store.dropHints().then(() => this.reply(from, frame.requestId));
+        return;
+      case MessageType.HANDOFF:
+        return this.replica.acceptHandoff(from, frame);
+      case MessageType.HANDOFF_ACK:
+        return this.handoff.onAck(from, frame);
+      case MessageType.ANTI_ENTROPY:
+        return;
       case MessageType.STOP:
         this.stopRequestId = frame.requestId;
         return;

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   mapBytes: number;
   requestTimeoutMs: number;
   layout: MeshLayout;
+  /** The control block: heartbeats, health, fault switches (src/transport/control.ts). */
+  control: SharedArrayBuffer;
 }
 
 export type WorkerEvent =

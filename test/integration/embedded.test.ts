@@ -22,7 +22,7 @@ t.test('with n=3 r=2 w=2 on 4 workers', async (t) => {
   await t.test(
     'explain shows the versions on exactly 3 distinct workers of the preference list',
     async (t) => {
-      await db.put('spread', 'v');
+      await db.put('spread', 'v', { w: 3 });
       const explained = await db.explain('spread');
       t.equal(explained.preferenceList.length, 3);
       t.equal(new Set(explained.preferenceList).size, 3);
