@@ -102,7 +102,6 @@ export class Db implements Bucket {
   private readonly pool: WorkerPool;
   private readonly listsByN = new Map<number, number[][]>();
   private readonly healthyTargets = new Map<number, Uint8Array[]>();
-  private readonly views = new Map<string, BucketView>();
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
@@ -113,7 +112,6 @@ export class Db implements Bucket {
     this.pool = pool;
     this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
     this.defaultView = new BucketView(this, 'default');
-    this.views.set('default', this.defaultView);
   }
 
   get props(): BucketProps {
@@ -149,12 +147,16 @@ export class Db implements Bucket {
   bucket(name: string, props?: Partial<BucketProps>): Bucket {
     checkBucketName(name);
     if (props !== undefined) this.buckets.set(name, props);
-    let view = this.views.get(name);
-    if (view === undefined) {
-      view = new BucketView(this, name);
-      this.views.set(name, view);
-    }
-    return view;
+    // Views hold no state of their own (props are read per request), so none is cached.
+    return name === 'default' ? this.defaultView : new BucketView(this, name);
+  }
+
+  /** Each worker's health as the failure detector sees it now (no round trip to the workers). */
+  health(): { worker: number; health: 'up' | 'suspect' | 'down' }[] {
+    return Array.from({ length: this.ring.workerCount }, (_, worker) => ({
+      worker,
+      health: HEALTH_NAMES[this.pool.health[worker] ?? Health.DOWN],
+    }));
   }
 
   /**

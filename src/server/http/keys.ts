@@ -1,0 +1,72 @@
+// The key routes: GET, PUT and DELETE of /buckets/{bucket}/keys/{key}, and GET
+// /explain/{bucket}/{key}. Values travel as raw bytes; siblings and JSON clients get
+// `{ "context", "values": [base64…] }`; the context always travels in the X-Context header.
+import type { WriteOptions } from '../../main/db.js';
+import { contextHeader, type Exchange, type Handler, quorumParam, readBody, wantsJson } from './exchange.js';
+import { sendBytes, sendEmpty, sendJson } from './reply.js';
+
+/** 404 when nothing is stored (a tombstone's context still comes back in X-Context). */
+export const getKey: Handler = async ({ db }, { req, res, query, bucket, key }) => {
+  const r = quorumParam(query, 'r');
+  const { values, context } = await db.bucket(bucket).get(key, r === undefined ? {} : { r });
+  const headers: Record<string, string> = context === '' ? {} : { 'X-Context': context };
+  const json = wantsJson(req);
+  if (values.length === 0) {
+    if (json) sendJson(res, 404, { context, values: [] }, headers);
+    else sendBytes(res, 404, 'not found\n', { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+    return;
+  }
+  if (values.length === 1 && !json) {
+    const value = values[0] as Buffer;
+    sendBytes(res, 200, value, { ...headers, 'Content-Type': 'application/octet-stream' });
+    return;
+  }
+  const body = { context, values: values.map((value) => value.toString('base64')) };
+  sendJson(res, values.length > 1 ? 300 : 200, body, headers);
+};
+
+/** Context and `?w=`; without a context the write is blind, or replaces all when `replace`. */
+function writeOptions({ req, query }: Exchange, replace: boolean): WriteOptions {
+  const options: WriteOptions = {};
+  const context = contextHeader(req);
+  if (context !== undefined) options.context = context;
+  else if (replace) options.replace = true;
+  const w = quorumParam(query, 'w');
+  if (w !== undefined) options.w = w;
+  return options;
+}
+
+/**
+ * A PUT without X-Context is a blind write: it becomes a sibling of what is stored, as the
+ * embedded API's put does (Riak's allow_mult). Answers 204 with the new version's X-Context.
+ */
+export const putKey: Handler = async ({ db }, exchange) => {
+  const options = writeOptions(exchange, false);
+  const value = await readBody(exchange, db.config.maxValueBytes, 'the value');
+  const { context } = await db.bucket(exchange.bucket).put(exchange.key, value, options);
+  sendEmpty(exchange.res, 204, { 'X-Context': context });
+};
+
+/** A DELETE without X-Context supersedes every stored version (as Redis's DEL does). */
+export const deleteKey: Handler = async ({ db }, exchange) => {
+  const { context } = await db.bucket(exchange.bucket).delete(exchange.key, writeOptions(exchange, true));
+  sendEmpty(exchange.res, 204, { 'X-Context': context });
+};
+
+/** Where a key lives and what each worker holds; tombstones have value null. */
+export const explainKey: Handler = async ({ db }, { res, bucket, key }) => {
+  const { partition, preferenceList, replicas } = await db.bucket(bucket).explain(key);
+  sendJson(res, 200, {
+    partition,
+    preferenceList,
+    replicas: replicas.map(({ worker, workerId, versions }) => ({
+      worker,
+      workerId,
+      versions: versions.map(({ value, clock, ts }) => ({
+        value: value === null ? null : value.toString('base64'),
+        clock,
+        ts,
+      })),
+    })),
+  });
+};
