@@ -356,6 +356,7 @@ export class Db implements Bucket {
         .field(placement.storageKey)
         .finish();
       asks.push(
+        // A worker that does not answer is left out: explain reports what it could read.
         this.pool.send(slot, id, frame).then(([record]) => {
           if (record === undefined || record.length === 0) return;
           const versions = decodeRecord(record).map((version) => ({
@@ -364,7 +365,7 @@ export class Db implements Bucket {
             ts: version.ts,
           }));
           replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
-        }),
+        }, () => {}),
       );
     }
     await Promise.all(asks);

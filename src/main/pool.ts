@@ -80,6 +80,7 @@ export class WorkerPool {
   private readonly lastBeatAt: number[] = [];
   private readonly backoffMs: number[] = [];
   private readonly probing: boolean[] = [];
+  private readonly probeFailed: boolean[] = [];
   private readonly healthTimer: NodeJS.Timeout;
   private closing = false;
 
@@ -96,6 +97,7 @@ export class WorkerPool {
       this.lastBeat.push(-1);
       this.lastBeatAt.push(0);
       this.probing.push(false);
+      this.probeFailed.push(false);
     }
     this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_INTERVAL_MS);
     this.timeoutMs = config.requestTimeoutMs + MAIN_TIMEOUT_GRACE_MS;
@@ -228,6 +230,7 @@ export class WorkerPool {
         if (event.type === 'ready') {
           this.workerIds[slot] = event.workerId;
           this.alive[slot] = true;
+          this.probeFailed[slot] = false;
           this.lastBeatAt[slot] = Date.now();
           clearTimeout(timer);
           resolve();
@@ -293,14 +296,17 @@ export class WorkerPool {
         this.lastBeatAt[slot] = now;
       }
       const stalled = now - (this.lastBeatAt[slot] as number) > HEARTBEAT_TIMEOUT_MS_DEFAULT;
-      const timedOut = this.control.get(slot, TIMED_OUT_AT) !== 0;
-      if (timedOut && !stalled) this.probe(slot);
-      this.publishHealth(slot, stalled || timedOut ? Health.SUSPECT : Health.UP);
+      if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
+      this.publishHealth(slot, stalled || this.probeFailed[slot] ? Health.SUSPECT : Health.UP);
     }
     this.allUp = this.health.every((state) => state === Health.UP);
   }
 
-  /** Asks a suspect worker for its stats; an answer clears the suspicion its timeouts raised. */
+  /**
+   * A request timed out on this worker somewhere: ask it for its stats. An answer clears the
+   * report; no answer makes it SUSPECT. One coordinator's timeout alone does not: a cut-off
+   * worker times out on every healthy peer, and must not get them all routed around.
+   */
   private probe(slot: number): void {
     if (this.probing[slot]) return;
     this.probing[slot] = true;
@@ -308,10 +314,12 @@ export class WorkerPool {
     this.send(slot, id, this.writer.begin({ type: MessageType.STATS, requestId: id }).finish()).then(
       () => {
         this.probing[slot] = false;
+        this.probeFailed[slot] = false;
         this.control.set(slot, TIMED_OUT_AT, 0);
       },
       () => {
         this.probing[slot] = false;
+        this.probeFailed[slot] = true;
       },
     );
   }
@@ -331,8 +339,11 @@ export class WorkerPool {
    * a write may be applied twice: as siblings, never as a loss.
    */
   private failOver(slot: number): void {
+    const down = !this.alive[slot];
     for (const [id, request] of this.pending) {
       if (request.slot !== slot) continue;
+      // Only client requests move on a mere suspicion; the rest wait for an answer or their timeout.
+      if (request.failover === undefined && !down) continue;
       this.pending.delete(id);
       if (request.failover !== undefined) {
         request.failover().then(request.resolve, request.reject);
