@@ -18,6 +18,7 @@ export interface StoreOptions {
 
 const WORKER_ID_KEY = 'workerId';
 const EMPTY = Buffer.alloc(0);
+const ASYNC_SYNC_INTERVAL_MS = 1000;
 
 /** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
 type FastBuffer = Buffer & { isGlobal?: boolean };
@@ -39,6 +40,7 @@ export class Store {
   /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
   private readonly hintDb: Database<Buffer, Buffer>;
   private hintTotal = 0;
+  private syncTimer: NodeJS.Timeout | null = null;
   /** Told of every write with the record it replaces (the Merkle trees); must not keep either view. */
   observer: ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array) => void) | null = null;
 
@@ -68,6 +70,12 @@ export class Store {
     });
     const meta = root.openDB<unknown, string>('meta', { encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     const store = new Store(root, meta, options.durability);
+    if (options.durability === 'async') {
+      // LMDB's no-sync leaves flushing to the OS; sync once a second, like Redis's appendfsync everysec.
+      const syncable = root as unknown as { sync(callback: (error?: Error) => void): void }; // not in lmdb-js's typings
+      store.syncTimer = setInterval(() => syncable.sync(() => {}), ASYNC_SYNC_INTERVAL_MS);
+      store.syncTimer.unref();
+    }
     // A worker id is born with its storage and survives restarts of the worker.
     if (meta.get(WORKER_ID_KEY) === undefined) await meta.put(WORKER_ID_KEY, store.workerId);
     return store;
@@ -145,6 +153,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
     await this.root.committed;
     await this.root.flushed;
     await this.root.close();

@@ -1,0 +1,129 @@
+// The Dynamo commands, which show what plain GET and SET hide: VGET returns every sibling with
+// the context, VPUT and VDEL write against a context (or blind, with ""), with per-request R and
+// W, and EXPLAIN shows where a key lives and what each replica holds.
+import type { Explanation, GetResult, WriteOptions, WriteResult } from '../../../index.js';
+import { array, bulk, EMPTY_ARRAY, integer, NULL_BULK, type Reply, simpleString } from '../encoder.js';
+import { type CommandSpec, quorumOption } from './spec.js';
+
+/** `[context, value1, value2, …]` oldest first; an empty array when there is no value. */
+function siblings(result: GetResult): Reply {
+  if (result.values.length === 0) return EMPTY_ARRAY;
+  const items = [bulk(result.context)];
+  for (const value of result.values) items.push(bulk(value));
+  return array(items);
+}
+
+const contextReply = (result: WriteResult): Reply => simpleString(result.context);
+
+function writeOptions(context: Buffer, w: number | undefined): WriteOptions {
+  // Contexts are base64url, so latin1 maps each byte to one character and anything foreign
+  // reaches the engine's decoder intact, to be refused there with BADCONTEXT.
+  const options: WriteOptions = { context: context.toString('latin1') };
+  if (w !== undefined) options.w = w;
+  return options;
+}
+
+/** VGET key [R r] */
+const vget: CommandSpec = {
+  name: 'vget',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  firstKey: 1,
+  lastKey: 1,
+  step: 1,
+  run(session, args) {
+    const r = quorumOption('R', args, 2, 'vget');
+    const read =
+      r === undefined ? session.bucket.get(args[1] as Buffer) : session.bucket.get(args[1] as Buffer, { r });
+    return read.then(siblings);
+  },
+};
+
+/** VPUT key context value [W w]: a blind write when the context is "". */
+const vput: CommandSpec = {
+  name: 'vput',
+  arity: -4,
+  flags: ['write', 'denyoom'],
+  firstKey: 1,
+  lastKey: 1,
+  step: 1,
+  run(session, args) {
+    const w = quorumOption('W', args, 4, 'vput');
+    const options = writeOptions(args[2] as Buffer, w);
+    return session.bucket.put(args[1] as Buffer, args[3] as Buffer, options).then(contextReply);
+  },
+};
+
+/** VDEL key context [W w]: a tombstone superseding what the context saw. */
+const vdel: CommandSpec = {
+  name: 'vdel',
+  arity: -3,
+  flags: ['write'],
+  firstKey: 1,
+  lastKey: 1,
+  step: 1,
+  run(session, args) {
+    const w = quorumOption('W', args, 3, 'vdel');
+    return session.bucket.delete(args[1] as Buffer, writeOptions(args[2] as Buffer, w)).then(contextReply);
+  },
+};
+
+/**
+ * EXPLAIN key renders the engine's explain as nested arrays of field, value pairs (the shape
+ * Redis uses for XINFO and similar):
+ *
+ *   ["partition", p, "preference_list", [w, …],
+ *    "replicas", [["worker", w, "worker_id", id,
+ *                  "versions", [["value", bytes | nil (a tombstone), "ts", ms,
+ *                                "clock", [[worker_id, counter, ts], …]], …]], …]]
+ *
+ * Replicas are the live workers holding any version of the key, by worker; a worker of the
+ * preference list that is missing holds nothing (or is down).
+ */
+function renderExplanation(explained: Explanation): Reply {
+  const replicas = explained.replicas.map((replica) =>
+    array([
+      bulk('worker'),
+      integer(replica.worker),
+      bulk('worker_id'),
+      integer(replica.workerId),
+      bulk('versions'),
+      array(
+        replica.versions.map((version) =>
+          array([
+            bulk('value'),
+            version.value === null ? NULL_BULK : bulk(version.value),
+            bulk('ts'),
+            integer(version.ts),
+            bulk('clock'),
+            array(
+              version.clock.map((entry) =>
+                array([integer(entry.node), integer(entry.counter), integer(entry.ts)]),
+              ),
+            ),
+          ]),
+        ),
+      ),
+    ]),
+  );
+  return array([
+    bulk('partition'),
+    integer(explained.partition),
+    bulk('preference_list'),
+    array(explained.preferenceList.map((worker) => integer(worker))),
+    bulk('replicas'),
+    array(replicas),
+  ]);
+}
+
+const explain: CommandSpec = {
+  name: 'explain',
+  arity: 2,
+  flags: ['readonly'],
+  firstKey: 1,
+  lastKey: 1,
+  step: 1,
+  run: (session, args) => session.bucket.explain(args[1] as Buffer).then(renderExplanation),
+};
+
+export const DYNAMO_COMMANDS: readonly CommandSpec[] = [vget, vput, vdel, explain];

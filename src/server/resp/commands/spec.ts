@@ -1,0 +1,108 @@
+// What a RESP command is to the server: its arity and flags (what COMMAND reports) and a run
+// function that answers synchronously with an encoded reply or with a promise of one. Also the
+// per-connection session commands see, and the argument parsers they share. Failures are thrown
+// (or rejected) as KvError, or RespCommandError for replies whose code word is Redis's own.
+import type { Bucket, Db } from '../../../index.js';
+import { KvError } from '../../../index.js';
+import type { Reply } from '../encoder.js';
+
+export type CommandResult = Reply | Promise<Reply>;
+
+export interface CommandSpec {
+  /** Lower case, as COMMAND reports it. */
+  readonly name: string;
+  /** Redis's convention: N means exactly N arguments (name included), -N at least N. */
+  readonly arity: number;
+  readonly flags: readonly string[];
+  /** Argument positions of the keys, as COMMAND reports them (0 when the command has none). */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  run(session: Session, args: Buffer[]): CommandResult;
+}
+
+/** Counters INFO reports about the server; the server's own stats() returns them. */
+export interface RespServerStats {
+  /** Open client connections. */
+  connections: number;
+  /** Connections whose reading is paused (pipeline full or replies not being read). */
+  connectionsPaused: number;
+  connectionsReceived: number;
+  connectionsRejected: number;
+  commandsProcessed: number;
+  /** Commands read but not answered yet, over all connections. */
+  commandsInFlight: number;
+  /** Reply bytes written but not yet taken by the clients' sockets, over all connections. */
+  bufferedReplyBytes: number;
+  /** Commands per second over the last full second. */
+  opsPerSec: number;
+}
+
+/** The server as commands see it (INFO, COMMAND). */
+export interface ServerView {
+  readonly port: number;
+  readonly startedAtMs: number;
+  readonly commands: readonly CommandSpec[];
+  stats(): RespServerStats;
+}
+
+/** One connection's state, visible to its commands. */
+export interface Session {
+  readonly id: number;
+  readonly db: Db;
+  readonly server: ServerView;
+  /** Where this connection's keys live: the default bucket until BUCKET name. */
+  bucket: Bucket;
+  clientName: string | null;
+  /** Set by QUIT: the connection closes once this command's reply is written. */
+  closeAfterReply: boolean;
+}
+
+/** An error reply with a code word of Redis's own (NOPROTO, ...) rather than a KvError code. */
+export class RespCommandError extends Error {
+  readonly word: string;
+
+  constructor(word: string, message: string) {
+    super(message);
+    this.name = 'RespCommandError';
+    this.word = word;
+  }
+}
+
+export function wrongArity(name: string): KvError {
+  return new KvError('BAD_REQUEST', `wrong number of arguments for '${name}' command`);
+}
+
+export function syntaxError(): KvError {
+  return new KvError('BAD_REQUEST', 'syntax error');
+}
+
+/** An argument as text: UTF-8 for names and messages. */
+export function text(arg: Buffer): string {
+  return arg.toString('utf8');
+}
+
+/** An argument as an upper-case keyword (option names such as EX or R). */
+export function keyword(arg: Buffer): string {
+  return arg.toString('latin1').toUpperCase();
+}
+
+const INTEGER = /^-?[0-9]{1,15}$/;
+
+/** A decimal integer argument; anything else is Redis's "not an integer" error. */
+export function integerArg(arg: Buffer): number {
+  const value = arg.toString('latin1');
+  if (!INTEGER.test(value)) throw new KvError('BAD_REQUEST', 'value is not an integer or out of range');
+  return Number(value);
+}
+
+/**
+ * Reads `[NAME value]` at `args[at]` for commands whose only option is one quorum (VGET's R,
+ * VPUT's and VDEL's W). Returns undefined when the option is absent.
+ */
+export function quorumOption(name: string, args: Buffer[], at: number, command: string): number | undefined {
+  if (args.length === at) return undefined;
+  if (args.length !== at + 2) throw wrongArity(command);
+  if (keyword(args[at] as Buffer) !== name) throw syntaxError();
+  return integerArg(args[at + 1] as Buffer);
+}

@@ -1,0 +1,222 @@
+// The RESP (Redis protocol) server on the main thread, in front of the embedded engine: a
+// node:net listener that gives each connection a decoder, a session (its bucket, its name) and
+// an ordered reply FIFO (connection.ts). It enforces the connection limit, reports counters for
+// INFO, and on close stops accepting, lets commands in flight answer (bounded), then closes.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Db } from '../../index.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { RespServerStats, ServerView, Session } from './commands/spec.js';
+import { COMMANDS } from './commands/table.js';
+import {
+  type ConnectionHost,
+  type ConnectionLimits,
+  type PauseReason,
+  RespConnection,
+} from './connection.js';
+
+export type { RespServerStats } from './commands/spec.js';
+
+export interface RespServerOptions {
+  host: string;
+  port: number;
+  maxClients: number;
+  /** Commands a connection may have in flight before the server stops reading it. */
+  pipelineDepthMax: number;
+  maxBulkBytes: number;
+  maxArrayLength: number;
+  maxInlineBytes: number;
+  /** Close connections with no traffic for this long; 0 keeps them forever. */
+  idleTimeoutMs: number;
+  metrics: ServerMetrics;
+  /** Unsent reply bytes a connection may hold before the server stops reading it. Default 1 MiB. */
+  writeBufferBytesMax?: number;
+  /** Bulk bytes one request may carry, all arguments together. Default the larger of 64 MiB and maxBulkBytes. */
+  maxRequestBytes?: number;
+}
+
+export type { PauseReason } from './connection.js';
+
+/**
+ * Connection events, for tests and dashboards, each with the client id: `paused` when a
+ * connection stops reading or its reason changes, `resumed`, and `closed`.
+ */
+export type RespServerEvents = EventEmitter<{
+  paused: [id: number, reason: PauseReason];
+  resumed: [id: number];
+  closed: [id: number];
+}>;
+
+export interface RespServer {
+  /** The port listened on (the one chosen by the OS when asked for 0). */
+  readonly port: number;
+  readonly events: RespServerEvents;
+  close(): Promise<void>;
+  connections(): number;
+  stats(): RespServerStats;
+}
+
+export const WRITE_BUFFER_BYTES_MAX_DEFAULT = 1024 * 1024;
+export const REQUEST_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
+/** How long close() waits beyond the request timeout for commands in flight before it cuts connections. */
+const CLOSE_GRACE_MS = 2_000;
+const MAX_CLIENTS_REPLY = '-ERR max number of clients reached\r\n';
+
+class RespServerImpl implements RespServer, ConnectionHost, ServerView {
+  port = 0;
+  readonly events: RespServerEvents = new EventEmitter();
+  readonly metrics: ServerMetrics;
+  readonly commands = COMMANDS;
+  readonly startedAtMs = Date.now();
+  private readonly db: Db;
+  private readonly options: RespServerOptions;
+  private readonly limits: ConnectionLimits;
+  private readonly server: Server;
+  private readonly open = new Set<RespConnection>();
+  private readonly paused = new Set<RespConnection>();
+  private nextClientId = 1;
+  private connectionsReceived = 0;
+  private connectionsRejected = 0;
+  private commandsProcessed = 0;
+  private commandsAtLastSample = 0;
+  private opsPerSec = 0;
+  private readonly sampleTimer: NodeJS.Timeout;
+  private closing: Promise<void> | null = null;
+  /**
+   * Connections that received data this event-loop turn. Their commands run together in one
+   * setImmediate, so the frames they send to workers leave in one flush (one doorbell per
+   * worker per turn) instead of one flush per socket read.
+   */
+  private inputReady: RespConnection[] = [];
+  private readonly runInputTask = (): void => {
+    const ready = this.inputReady;
+    this.inputReady = [];
+    for (const connection of ready) connection.runInput();
+  };
+
+  constructor(db: Db, options: RespServerOptions) {
+    this.db = db;
+    this.options = options;
+    this.metrics = options.metrics;
+    this.limits = {
+      maxBulkBytes: options.maxBulkBytes,
+      maxArrayLength: options.maxArrayLength,
+      maxInlineBytes: options.maxInlineBytes,
+      maxRequestBytes: options.maxRequestBytes ?? Math.max(REQUEST_BYTES_MAX_DEFAULT, options.maxBulkBytes),
+      pipelineDepthMax: options.pipelineDepthMax,
+      writeBufferBytesMax: options.writeBufferBytesMax ?? WRITE_BUFFER_BYTES_MAX_DEFAULT,
+      idleTimeoutMs: options.idleTimeoutMs,
+    };
+    this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.sampleTimer = setInterval(() => {
+      this.opsPerSec = this.commandsProcessed - this.commandsAtLastSample;
+      this.commandsAtLastSample = this.commandsProcessed;
+    }, 1000);
+    this.sampleTimer.unref();
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        this.port = typeof address === 'object' && address !== null ? address.port : this.options.port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing !== null || this.open.size >= this.options.maxClients) {
+      this.connectionsRejected++;
+      socket.on('error', () => socket.destroy());
+      socket.end(MAX_CLIENTS_REPLY);
+      socket.resume(); // discard what the client sends until it reads the error and closes
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    this.connectionsReceived++;
+    this.metrics.connectionOpened('resp');
+    const session: Session = {
+      id: this.nextClientId++,
+      db: this.db,
+      server: this,
+      bucket: this.db,
+      clientName: null,
+      closeAfterReply: false,
+    };
+    this.open.add(new RespConnection(socket, session, this, this.limits));
+  }
+
+  scheduleInput(connection: RespConnection): void {
+    if (this.inputReady.push(connection) === 1) setImmediate(this.runInputTask);
+  }
+
+  commandStarted(): void {
+    this.commandsProcessed++;
+  }
+
+  pausedChanged(connection: RespConnection, reason: PauseReason | null): void {
+    if (reason === null) {
+      this.paused.delete(connection);
+      this.events.emit('resumed', connection.session.id);
+    } else {
+      this.paused.add(connection);
+      this.events.emit('paused', connection.session.id, reason);
+    }
+  }
+
+  closed(connection: RespConnection): void {
+    this.open.delete(connection);
+    this.paused.delete(connection);
+    this.events.emit('closed', connection.session.id);
+  }
+
+  connections(): number {
+    return this.open.size;
+  }
+
+  stats(): RespServerStats {
+    let inFlight = 0;
+    let replyBytes = 0;
+    for (const connection of this.open) {
+      inFlight += connection.inFlight;
+      replyBytes += connection.bufferedReplyBytes;
+    }
+    return {
+      connections: this.open.size,
+      connectionsPaused: this.paused.size,
+      connectionsReceived: this.connectionsReceived,
+      connectionsRejected: this.connectionsRejected,
+      commandsProcessed: this.commandsProcessed,
+      commandsInFlight: inFlight,
+      bufferedReplyBytes: replyBytes,
+      opsPerSec: this.opsPerSec,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.sampleTimer);
+    const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Commands in flight end within the engine's request timeout; past it (and a grace), cut.
+    const cut = setTimeout(() => {
+      for (const connection of this.open) connection.destroy();
+    }, this.db.config.requestTimeoutMs + CLOSE_GRACE_MS);
+    await Promise.all([...this.open].map((connection) => connection.shutdown()));
+    clearTimeout(cut);
+    await listenerClosed;
+  }
+}
+
+/** Starts the RESP server; resolves once it listens. */
+export async function startRespServer(db: Db, options: RespServerOptions): Promise<RespServer> {
+  const server = new RespServerImpl(db, options);
+  await server.listen();
+  return server;
+}
