@@ -49,6 +49,14 @@ export const HEALTH_CHECK_INTERVAL_MS = 100;
 export const RESPAWN_BACKOFF_MS_MIN = 100;
 export const RESPAWN_BACKOFF_MS_MAX = 5_000;
 
+/**
+ * Anti-entropy pacing: a worker starts exchanges for the partitions it owns at most this
+ * often, with at most this many running at once, so foreground requests keep the CPU.
+ */
+export const AE_START_INTERVAL_MS = 50;
+export const AE_EXCHANGES_ACTIVE_MAX = 2;
+export const AE_SWEEP_INTERVAL_MS = 500;
+
 export const LMDB_MAP_BYTES_DEFAULT = 64 * 1024 * 1024 * 1024;
 export const WORKER_START_TIMEOUT_MS = 20_000;
 

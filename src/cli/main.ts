@@ -3,6 +3,7 @@
 // commit and close LMDB, exit 0). `ringkv status` asks a running server's HTTP API.
 import { parseArgs } from 'node:util';
 import { KvError } from '../errors.js';
+import { benchCommand } from '../loadgen/index.js';
 import { open } from '../main/db.js';
 import { startHttpServer } from '../server/http/server.js';
 import { ServerMetrics } from '../server/metrics.js';
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'start') return start(parseStartOptions(rest));
   if (command === 'status') return status(rest);
+  if (command === 'bench') return benchCommand(rest);
   throw new KvError('BAD_REQUEST', `unknown command '${command}'; see ringkv --help`);
 }
 

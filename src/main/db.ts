@@ -128,7 +128,7 @@ export class Db implements Bucket {
     );
     checkPartitionCount(ring, config.partitions, config.dir);
     checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
-    const pool = await WorkerPool.start(config, ring.workerCount);
+    const pool = await WorkerPool.start(config, ring);
     return new Db(config, ring, pool);
   }
 
@@ -168,11 +168,11 @@ export class Db implements Bucket {
     pause: (worker: number) => this.pool.pause(this.checkWorker(worker)),
     isolate: (worker: number) => this.pool.isolate(this.checkWorker(worker)),
     heal: (worker: number) => this.pool.heal(this.checkWorker(worker)),
-    /** Discards every pending hint, so only anti-entropy can repair what they carried. */
+    /** Discards every pending hint of the workers that are up, so only anti-entropy can repair what they carried. */
     dropHints: async (): Promise<void> => {
       const drops = [];
       for (let slot = 0; slot < this.ring.workerCount; slot++) {
-        if (!this.pool.alive[slot]) continue;
+        if (this.pool.health[slot] !== Health.UP) continue;
         const id = this.pool.nextId();
         drops.push(
           this.pool.send(
@@ -357,15 +357,18 @@ export class Db implements Bucket {
         .finish();
       asks.push(
         // A worker that does not answer is left out: explain reports what it could read.
-        this.pool.send(slot, id, frame).then(([record]) => {
-          if (record === undefined || record.length === 0) return;
-          const versions = decodeRecord(record).map((version) => ({
-            value: version.value === null ? null : Buffer.from(version.value),
-            clock: versionClock(version),
-            ts: version.ts,
-          }));
-          replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
-        }, () => {}),
+        this.pool.send(slot, id, frame).then(
+          ([record]) => {
+            if (record === undefined || record.length === 0) return;
+            const versions = decodeRecord(record).map((version) => ({
+              value: version.value === null ? null : Buffer.from(version.value),
+              clock: versionClock(version),
+              ts: version.ts,
+            }));
+            replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
+          },
+          () => {},
+        ),
       );
     }
     await Promise.all(asks);

@@ -23,6 +23,7 @@ import {
 } from '../constants.js';
 import { DeadlineQueue } from '../coordinator/deadlines.js';
 import { KvError, statusToErrorCode } from '../errors.js';
+import type { Ring } from '../ring/index.js';
 import {
   Control,
   createControl,
@@ -75,6 +76,7 @@ export class WorkerPool {
   private pumping = true;
   private readonly pumpDone: Promise<void>;
   private readonly config: Config;
+  private readonly ring: Ring;
   private readonly controlBuffer: SharedArrayBuffer;
   private readonly lastBeat: number[] = [];
   private readonly lastBeatAt: number[] = [];
@@ -84,8 +86,10 @@ export class WorkerPool {
   private readonly healthTimer: NodeJS.Timeout;
   private closing = false;
 
-  private constructor(config: Config, workerCount: number) {
+  private constructor(config: Config, ring: Ring) {
+    const workerCount = ring.workerCount;
     this.config = config;
+    this.ring = ring;
     this.workerCount = workerCount;
     this.controlBuffer = createControl(workerCount);
     this.control = new Control(this.controlBuffer);
@@ -107,8 +111,9 @@ export class WorkerPool {
     this.pumpDone = this.pump();
   }
 
-  static async start(config: Config, workerCount: number): Promise<WorkerPool> {
-    const pool = new WorkerPool(config, workerCount);
+  static async start(config: Config, ring: Ring): Promise<WorkerPool> {
+    const pool = new WorkerPool(config, ring);
+    const workerCount = ring.workerCount;
     try {
       await Promise.all(Array.from({ length: workerCount }, (_, slot) => pool.startWorker(slot)));
       pool.checkHealth();
@@ -217,6 +222,8 @@ export class WorkerPool {
       requestTimeoutMs: config.requestTimeoutMs,
       layout: this.layout,
       control: this.controlBuffer,
+      ring: this.ring,
+      n: config.defaultBucket.n,
     };
     const thread = new Worker(new URL('../worker/entry.js', import.meta.url), { workerData: workerConfig });
     this.threads[slot] = thread;

@@ -24,6 +24,7 @@ export interface WorkerStats {
   failedRequests: number;
   hintsStored: number;
   hintsDelivered: number;
+  antiEntropyRepairs: number;
 }
 
 export function newWorkerStats(): WorkerStats {
@@ -37,5 +38,6 @@ export function newWorkerStats(): WorkerStats {
     failedRequests: 0,
     hintsStored: 0,
     hintsDelivered: 0,
+    antiEntropyRepairs: 0,
   };
 }

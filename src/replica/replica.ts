@@ -37,12 +37,23 @@ export class Replica {
    * Merges `incoming` into the local record and commits the result. Resolves without writing
    * when the merge changes nothing (a repeat delivery or an already-repaired replica).
    */
-  async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<void> {
+  async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<boolean> {
     const local = this.localVersions(key);
     const merged = mergeVersions(local, incoming, policy);
-    if (sameVersions(merged, local)) return;
+    if (sameVersions(merged, local)) return false;
     this.stats.replicaWrites++;
     await this.links.store.write(key, encodeRecord(merged));
+    return true;
+  }
+
+  /**
+   * Anti-entropy's merge of a peer's whole record. The worker does not know the key's bucket
+   * policy, so versions are reconciled as siblings; an lww read reduces them again.
+   */
+  async mergeRecord(key: Uint8Array, record: Uint8Array): Promise<boolean> {
+    const changed = await this.mergeAndWrite(Buffer.from(key), decodeRecord(record), 'siblings');
+    if (changed) this.stats.antiEntropyRepairs++;
+    return changed;
   }
 
   replicate(from: number, frame: Frame, acknowledge: boolean): void {

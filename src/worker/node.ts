@@ -5,6 +5,7 @@
 import { setTimeout as delay, setImmediate as yieldTurn } from 'node:timers/promises';
 import { DRAIN_FRAMES_PER_TURN_MAX, IDLE_SPINS_BEFORE_SLEEP } from '../constants.js';
 import { Coordinator } from '../coordinator/coordinator.js';
+import { AntiEntropyDriver } from '../replica/anti-entropy-driver.js';
 import { Handoff } from '../replica/handoff.js';
 import { Replica } from '../replica/replica.js';
 import type { Store } from '../storage/store.js';
@@ -26,6 +27,7 @@ export class Node {
   private readonly replica: Replica;
   private readonly mainEndpoint: number;
   private readonly handoff: Handoff;
+  private readonly antiEntropy: AntiEntropyDriver;
   private readonly control: Control;
   private readonly store: Store;
   private readonly slot: number;
@@ -48,6 +50,7 @@ export class Node {
     this.replica = new Replica(links);
     this.coordinator = new Coordinator(links, this.replica, config.requestTimeoutMs);
     this.handoff = new Handoff(links, this.replica.stats, config.workerCount);
+    this.antiEntropy = new AntiEntropyDriver(links, this.replica, config.ring, config.n);
   }
 
   async serve(): Promise<void> {
@@ -64,7 +67,10 @@ export class Node {
       // A cut-off worker's heartbeats do not reach the main thread either.
       if (!this.endpoint.isolated) this.control.beat(this.slot);
       const now = Date.now();
-      if (!this.endpoint.isolated) this.handoff.tick(now);
+      if (!this.endpoint.isolated) {
+        this.handoff.tick(now);
+        this.antiEntropy.tick(now);
+      }
       const seq = this.endpoint.doorbellSeq();
       const frames = this.endpoint.drain(handle, DRAIN_FRAMES_PER_TURN_MAX);
       this.coordinator.sweep(now);
@@ -104,6 +110,7 @@ export class Node {
       ...this.replica.stats,
       pendingRequests: this.coordinator.pendingCount(),
       hintsPending: this.store.hintCount(),
+      ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
     };
     this.endpoint.send(
       to,
@@ -134,7 +141,7 @@ export class Node {
       case MessageType.HANDOFF_ACK:
         return this.handoff.onAck(from, frame);
       case MessageType.ANTI_ENTROPY:
-        return;
+        return this.antiEntropy.onMessage(from, frame.fields[0] ?? new Uint8Array(0));
       case MessageType.STOP:
         this.stopRequestId = frame.requestId;
         return;
@@ -158,4 +165,12 @@ export class Node {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected message type ${String(value)}`);
+}
+
+function prefixed(prefix: string, counters: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(counters)) {
+    if (typeof value === 'number') out[`${prefix}${name[0]?.toUpperCase()}${name.slice(1)}`] = value;
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 // What the main thread tells a worker when it starts it, and the few lifecycle messages
 // that travel by postMessage (start-up and fatal errors only; requests use the rings).
+import type { Ring } from '../ring/index.js';
 import type { Durability } from '../storage/store.js';
 import type { MeshLayout } from '../transport/endpoint.js';
 
@@ -13,6 +14,9 @@ export interface WorkerConfig {
   mapBytes: number;
   requestTimeoutMs: number;
   layout: MeshLayout;
+  /** The ring (partition owners) and the default bucket's n: which partitions this worker compares with whom. */
+  ring: Ring;
+  n: number;
   /** The control block: heartbeats, health, fault switches (src/transport/control.ts). */
   control: SharedArrayBuffer;
 }

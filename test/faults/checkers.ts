@@ -26,13 +26,17 @@ export async function divergentKeys(db: Db, keys: Iterable<string>): Promise<str
         .join('|');
     };
     const first = signature(preferenceList[0] as number);
-    if (first === 'missing' || preferenceList.some((worker) => signature(worker) !== first)) divergent.push(key);
+    if (first === 'missing' || preferenceList.some((worker) => signature(worker) !== first))
+      divergent.push(key);
   }
   return divergent;
 }
 
 /** Polls `check` until it returns an empty list or `limitMs` passes; returns the last result. */
-export async function eventually<T>(check: () => Promise<T[]>, limitMs: number): Promise<{ result: T[]; ms: number }> {
+export async function eventually<T>(
+  check: () => Promise<T[]>,
+  limitMs: number,
+): Promise<{ result: T[]; ms: number }> {
   const started = Date.now();
   let result = await check();
   while (result.length > 0 && Date.now() - started < limitMs) {

@@ -21,7 +21,10 @@ async function writeLoad(port: number, prefix: string, stop: Promise<void>): Pro
   stop.then(() => {
     done = true;
   });
-  const clients = Array.from({ length: 8 }, () => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 }));
+  const clients = Array.from(
+    { length: 8 },
+    () => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 }),
+  );
   await Promise.all(
     clients.map(async (client, c) => {
       for (let i = 0; !done; i++) {
@@ -41,27 +44,39 @@ async function writeLoad(port: number, prefix: string, stop: Promise<void>): Pro
 }
 
 for (const fault of ['kill', 'pause', 'isolate'] as Fault[]) {
-  t.test(`a worker hit by ${fault} loses no acknowledged write and the replicas converge after heal`, async (t) => {
-    const stack = await startStack(t, `fault-${fault}`, { workers: 4, n: 3, r: 2, w: 2, requestTimeoutMs: 2000 });
-    let release = () => {};
-    const stop = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const load = writeLoad(stack.port, fault, stop);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    stack.db.faults[fault](1);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    stack.db.faults.heal(1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    release();
-    const { acked, failed } = await load;
-    const total = acked.size + failed;
-    t.ok(acked.size > 100, `${acked.size} writes acknowledged, ${failed} failed`);
-    t.ok(failed / total <= 0.01, `at least 99% of writes succeeded (${((acked.size / total) * 100).toFixed(2)}%)`);
-    t.same(await lostWrites(stack.db, acked), [], 'every acknowledged write reads back');
-    const { result, ms } = await eventually(() => divergentKeys(stack.db, acked.keys()), 15_000);
-    t.same(result, [], `every replica agrees (after ${ms} ms)`);
-  });
+  t.test(
+    `a worker hit by ${fault} loses no acknowledged write and the replicas converge after heal`,
+    async (t) => {
+      const stack = await startStack(t, `fault-${fault}`, {
+        workers: 4,
+        n: 3,
+        r: 2,
+        w: 2,
+        requestTimeoutMs: 2000,
+      });
+      let release = () => {};
+      const stop = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const load = writeLoad(stack.port, fault, stop);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      stack.db.faults[fault](1);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      stack.db.faults.heal(1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      release();
+      const { acked, failed } = await load;
+      const total = acked.size + failed;
+      t.ok(acked.size > 100, `${acked.size} writes acknowledged, ${failed} failed`);
+      t.ok(
+        failed / total <= 0.01,
+        `at least 99% of writes succeeded (${((acked.size / total) * 100).toFixed(2)}%)`,
+      );
+      t.same(await lostWrites(stack.db, acked), [], 'every acknowledged write reads back');
+      const { result, ms } = await eventually(() => divergentKeys(stack.db, acked.keys()), 15_000);
+      t.same(result, [], `every replica agrees (after ${ms} ms)`);
+    },
+  );
 }
 
 t.test('the checkers catch a lost write and a diverged replica (negative control)', async (t) => {
@@ -77,5 +92,34 @@ t.test('the checkers catch a lost write and a diverged replica (negative control
   for (const worker of preferenceList.slice(1)) stack.db.faults.isolate(worker);
   await stack.db.put('lonely', 'x', { w: 1 });
   for (const worker of preferenceList.slice(1)) stack.db.faults.heal(worker);
-  t.same(await divergentKeys(stack.db, ['lonely', 'kept']), ['lonely'], 'a replica missing the write is reported');
+  t.same(
+    await divergentKeys(stack.db, ['lonely', 'kept']),
+    ['lonely'],
+    'a replica missing the write is reported',
+  );
+});
+
+t.test('with hints dropped, anti-entropy alone brings the replicas into agreement', async (t) => {
+  const stack = await startStack(t, 'fault-ae', { workers: 4, n: 3, r: 2, w: 2, requestTimeoutMs: 2000 });
+  let release = () => {};
+  const stop = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const load = writeLoad(stack.port, 'ae', stop);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  stack.db.faults.isolate(2);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  release();
+  const { acked } = await load;
+  const before = await stack.db.stats();
+  const hinted = before.workers.reduce((sum, w) => sum + (w.counters?.hintsPending ?? 0), 0);
+  t.ok(hinted > 0, `stand-ins hold ${hinted} hints for the cut-off worker`);
+  await stack.db.faults.dropHints();
+  stack.db.faults.heal(2);
+  const { result, ms } = await eventually(() => divergentKeys(stack.db, acked.keys()), 30_000);
+  t.same(result, [], `every replica agrees ${ms} ms after heal, with no hints to deliver`);
+  const after = await stack.db.stats();
+  const repaired = after.workers.reduce((sum, w) => sum + (w.counters?.antiEntropyRepairs ?? 0), 0);
+  t.ok(repaired > 0, `anti-entropy repaired ${repaired} keys`);
+  t.same(await lostWrites(stack.db, acked), [], 'every acknowledged write reads back');
 });
