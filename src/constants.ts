@@ -53,7 +53,7 @@ export const RESPAWN_BACKOFF_MS_MAX = 5_000;
  * Anti-entropy pacing: a worker starts exchanges for the partitions it owns at most this
  * often, with at most this many running at once, so foreground requests keep the CPU.
  */
-export const AE_START_INTERVAL_MS = 50;
+export const AE_START_INTERVAL_MS = 100;
 export const AE_EXCHANGES_ACTIVE_MAX = 2;
 export const AE_SWEEP_INTERVAL_MS = 500;
 

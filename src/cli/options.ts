@@ -31,6 +31,7 @@ Usage:
   ringkv start [options]     serve the RESP and HTTP APIs until SIGINT/SIGTERM
   ringkv status [--http-port 8380] [--bind 127.0.0.1]
                              print a running server's /stats
+  ringkv bench [options]     closed-loop RESP load generator (ringkv bench --help)
   ringkv --help              this text
 
 Options of start (defaults in brackets):
