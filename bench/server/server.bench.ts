@@ -119,13 +119,19 @@ class Servers {
   }
 }
 
+/**
+ * ringkv runs with --durability async: LMDB without per-commit fsync, synced once a second,
+ * which promises what redis-server's appendfsync everysec does, so the two are compared alike.
+ */
+const RINGKV_ARGS = ['--durability', 'async'];
+
 async function mainComparison(
   options: ServerBenchOptions,
   base: string,
   servers: Servers,
   redisWanted: boolean,
 ): Promise<{ figures: ServerFigure[]; startLine: string }> {
-  const ringkv = await startRingkv({ dir: join(base, 'ringkv') });
+  const ringkv = await startRingkv({ dir: join(base, 'ringkv'), extraArgs: RINGKV_ARGS });
   let redis: ServerProcess | undefined;
   const figures: ServerFigure[] = [];
   const startLine = /ringkv: data in [^\n]*/.exec(ringkv.output())?.[0] ?? '';
@@ -162,7 +168,7 @@ async function nrwMatrix(
   const figures: MatrixFigure[] = [];
   const { scenario, configs, rounds } = options.matrix;
   for (const [i, config] of configs.entries()) {
-    const ringkv = await startRingkv({ dir: join(base, `matrix-${i}`), ...config });
+    const ringkv = await startRingkv({ dir: join(base, `matrix-${i}`), ...config, extraArgs: RINGKV_ARGS });
     const figure: MatrixFigure = { ...config, runs: [] };
     try {
       for (let round = 1; round <= rounds; round++) {
