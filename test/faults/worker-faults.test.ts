@@ -123,3 +123,25 @@ t.test('with hints dropped, anti-entropy alone brings the replicas into agreemen
   t.ok(repaired > 0, `anti-entropy repaired ${repaired} keys`);
   t.same(await lostWrites(stack.db, acked), [], 'every acknowledged write reads back');
 });
+
+t.test('two writers racing on one key during a fault both survive as siblings', async (t) => {
+  const stack = await startStack(t, 'fault-race', { workers: 4, n: 3, r: 2, w: 2, requestTimeoutMs: 2000 });
+  const a = new Redis({ port: stack.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+  const b = new Redis({ port: stack.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+  t.teardown(() => {
+    a.disconnect();
+    b.disconnect();
+  });
+  await a.set('contested', 'base');
+  const [context] = (await a.call('VGET', 'contested')) as string[];
+  const { preferenceList } = await stack.db.explain('contested');
+  stack.db.faults.kill(preferenceList[0] as number);
+  await Promise.all([
+    a.call('VPUT', 'contested', context ?? '', 'from-a'),
+    b.call('VPUT', 'contested', context ?? '', 'from-b'),
+  ]);
+  const [, ...values] = (await a
+    .call('VGET', 'contested', 'R', '3')
+    .catch(() => a.call('VGET', 'contested'))) as string[];
+  t.same([...new Set(values)].sort(), ['from-a', 'from-b'], 'both concurrent values are kept as siblings');
+});
