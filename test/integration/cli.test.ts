@@ -91,6 +91,7 @@ t.test('SIGTERM during a write load exits 0 and loses no acknowledged write', as
     enableOfflineQueue: false,
   });
   client.on('error', () => {});
+  await once(client, 'ready');
   const acked = new Map<string, string>();
   let stopping = false;
   const writers = Array.from({ length: 8 }, async (_, w) => {
@@ -103,7 +104,10 @@ t.test('SIGTERM during a write load exits 0 and loses no acknowledged write', as
       }
     }
   });
-  while (acked.size < 300) await new Promise((resolve) => setImmediate(resolve));
+  let writing = writers.length;
+  for (const writer of writers) writer.finally(() => writing--);
+  while (acked.size < 300 && writing > 0) await new Promise((resolve) => setImmediate(resolve));
+  t.ok(acked.size >= 300, `${acked.size} writes acknowledged before SIGTERM`);
   first.child.kill('SIGTERM');
   const [code] = await once(first.child, 'exit');
   stopping = true;
