@@ -3,19 +3,11 @@
 import { parseArgs } from 'node:util';
 import type { OpenOptions } from '../config.js';
 import { KvError } from '../errors.js';
+import type { RespServerOptions } from '../server/resp/server.js';
 
 export interface CliOptions {
   engine: OpenOptions;
-  resp: {
-    host: string;
-    port: number;
-    maxClients: number;
-    pipelineDepthMax: number;
-    maxBulkBytes: number;
-    maxArrayLength: number;
-    maxInlineBytes: number;
-    idleTimeoutMs: number;
-  };
+  resp: Omit<RespServerOptions, 'metrics'>;
   http: {
     host: string;
     port: number;

@@ -6,7 +6,7 @@
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
 import { array, bulk, integer, NULL_BULK, OK, type Reply } from '../encoder.js';
-import { type CommandSpec, keyword, syntaxError, wrongArity } from './spec.js';
+import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from './spec.js';
 
 const REPLACE: WriteOptions = Object.freeze({ replace: true });
 
@@ -78,6 +78,13 @@ const del: CommandSpec = {
   },
 };
 
+/** Reads every key argument (args[1..]) of the session's bucket, in order. */
+function readEach(session: Session, args: readonly Buffer[]): Promise<GetResult[]> {
+  const reads: Promise<GetResult>[] = [];
+  for (let at = 1; at < args.length; at++) reads.push(session.bucket.get(args[at] as Buffer));
+  return Promise.all(reads);
+}
+
 /** EXISTS counts keys holding a value; a key named twice counts twice, as in Redis. */
 const exists: CommandSpec = {
   name: 'exists',
@@ -87,9 +94,7 @@ const exists: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    const reads: Promise<GetResult>[] = [];
-    for (let at = 1; at < args.length; at++) reads.push(session.bucket.get(args[at] as Buffer));
-    return Promise.all(reads).then(countFound);
+    return readEach(session, args).then(countFound);
   },
 };
 
@@ -101,9 +106,7 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    const reads: Promise<GetResult>[] = [];
-    for (let at = 1; at < args.length; at++) reads.push(session.bucket.get(args[at] as Buffer));
-    return Promise.all(reads).then((results) => array(results.map(newest)));
+    return readEach(session, args).then((results) => array(results.map(newest)));
   },
 };
 
