@@ -10,7 +10,7 @@ import {
   type Version,
 } from '../clock/index.js';
 import { errorCodeToStatus, KvError } from '../errors.js';
-import { copyField, type Frame, FrameFlag, MessageType } from '../transport/frames.js';
+import { copyField, type Frame, FrameFlag, MessageType, type MessageTypeCode } from '../transport/frames.js';
 import { type Links, newWorkerStats } from './links.js';
 
 const EMPTY = new Uint8Array(0);
@@ -93,17 +93,19 @@ export class Replica {
 
   read(from: number, frame: Frame): void {
     this.stats.replicaReads++;
-    const record = this.links.store.read(frame.fields[0] ?? EMPTY);
-    const { writer, endpoint } = this.links;
-    writer.begin({ type: MessageType.READ_REPLY, requestId: frame.requestId }).field(record ?? EMPTY);
-    endpoint.send(from, writer.finish());
+    this.sendLocalRecord(from, MessageType.READ_REPLY, frame);
   }
 
   explain(from: number, frame: Frame): void {
+    this.sendLocalRecord(from, MessageType.REPLY, frame);
+  }
+
+  /** Answers with this worker's record of the frame's key (empty when it holds none). */
+  private sendLocalRecord(to: number, type: MessageTypeCode, frame: Frame): void {
     const record = this.links.store.read(frame.fields[0] ?? EMPTY);
     const { writer, endpoint } = this.links;
-    writer.begin({ type: MessageType.REPLY, requestId: frame.requestId }).field(record ?? EMPTY);
-    endpoint.send(from, writer.finish());
+    writer.begin({ type, requestId: frame.requestId }).field(record ?? EMPTY);
+    endpoint.send(to, writer.finish());
   }
 
   private ack(to: number, requestId: number, error: unknown): void {

@@ -40,6 +40,7 @@ export class Store {
   /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
   private readonly hintDb: Database<Buffer, Buffer>;
   private hintTotal = 0;
+  private hintCountStale = true;
   private syncTimer: NodeJS.Timeout | null = null;
   /** Told of every write with the record it replaces (the Merkle trees); must not keep either view. */
   observer: ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array) => void) | null = null;
@@ -52,7 +53,6 @@ export class Store {
     this.root = root;
     this.durability = durability;
     this.hintDb = root.openDB<Buffer, Buffer>('hints', { keyEncoding: 'binary', encoding: 'binary' });
-    this.hintTotal = this.hintDb.getCount();
     const stored = meta.get(WORKER_ID_KEY);
     this.workerId = typeof stored === 'number' ? stored : randomInt(1, 0xffff_ffff);
   }
@@ -117,12 +117,12 @@ export class Store {
   /** Records a hint durably: this worker holds `key` on behalf of `owner`. */
   async addHint(owner: number, key: Uint8Array): Promise<void> {
     await this.hintDb.put(Buffer.concat([Uint8Array.of(owner), key]), EMPTY);
-    this.hintTotal = this.hintDb.getCount();
+    this.hintCountStale = true;
   }
 
   async removeHint(owner: number, key: Uint8Array): Promise<void> {
     await this.hintDb.remove(Buffer.concat([Uint8Array.of(owner), key]));
-    this.hintTotal = this.hintDb.getCount();
+    this.hintCountStale = true;
   }
 
   /** Up to `limit` hinted keys for `owner`, in key order. */
@@ -135,13 +135,21 @@ export class Store {
     return keys;
   }
 
+  /**
+   * Pending hints. lmdb-js counts by walking the database, so the count is taken again only
+   * when asked after a change (handoff asks every 250 ms), not on every hint written.
+   */
   hintCount(): number {
+    if (this.hintCountStale) {
+      this.hintCountStale = false;
+      this.hintTotal = this.hintDb.getCount();
+    }
     return this.hintTotal;
   }
 
   async dropHints(): Promise<void> {
     await this.hintDb.clearAsync();
-    this.hintTotal = 0;
+    this.hintCountStale = true;
   }
 
   /** Every record of one partition, in key order (for explain, handoff and anti-entropy). */

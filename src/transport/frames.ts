@@ -108,6 +108,8 @@ export interface FrameHeader {
  * Builds one frame at a time in a reusable scratch buffer that grows as needed, so the hot
  * path allocates nothing per message. `finish()` returns the bytes to hand to a ring.
  */
+const encoder = new TextEncoder();
+
 export class FrameWriter {
   private scratch = new Uint8Array(64 * 1024);
   private view = new DataView(this.scratch.buffer);
@@ -136,7 +138,7 @@ export class FrameWriter {
   stringField(text: string): this {
     const most = 4 + text.length * 3;
     this.reserve(most);
-    const { written } = new TextEncoder().encodeInto(text, this.scratch.subarray(this.length + 4));
+    const { written } = encoder.encodeInto(text, this.scratch.subarray(this.length + 4));
     this.view.setUint32(this.length, written, true);
     this.length += 4 + written;
     return this;
