@@ -30,8 +30,12 @@ export const MAIN_TIMEOUT_GRACE_MS = 1_000;
 /** Event-loop turns a worker keeps polling its rings before it sleeps on its doorbell. */
 export const IDLE_SPINS_BEFORE_SLEEP = 3;
 
-/** Vector clock entries kept per version; older entries are truncated (Dynamo's scheme). */
-export const CLOCK_ENTRIES_MAX = 10;
+/**
+ * Vector clock entries kept per version; older entries are truncated (Dynamo's scheme). An entry
+ * is a worker's lane (see clock/vclock.ts actorOf), so a hot key written concurrently through
+ * every worker needs a few per worker; Riak keeps 50 too.
+ */
+export const CLOCK_ENTRIES_MAX = 50;
 /** Siblings kept per key; past it the write is refused, the client must resolve them. */
 export const SIBLINGS_MAX = 64;
 

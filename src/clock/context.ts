@@ -8,9 +8,10 @@ import { KvError } from '../errors.js';
 import { ByteReader, encodedClockBytes, type Fail, readClock, writeClock } from './record.js';
 import { EMPTY_CLOCK, type VClock } from './vclock.js';
 
-const CONTEXT_FORMAT = 1;
+/** Format 1 contexts (before lanes) are still accepted. */
+const CONTEXT_FORMAT = 2;
 /** A context is the join of at most SIBLINGS_MAX truncated clocks; this bounds what we parse. */
-export const CONTEXT_ENTRIES_MAX = 1000;
+export const CONTEXT_ENTRIES_MAX = 4000;
 const CONTEXT_BYTES_MAX = 1 + encodedClockBytes(CONTEXT_ENTRIES_MAX);
 const CONTEXT_CHARS_MAX = Math.ceil((CONTEXT_BYTES_MAX * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -43,8 +44,8 @@ export function decodeContext(text: string): VClock {
   if (bytes.toString('base64url') !== text) failContext('it is not canonical base64url');
   const reader = new ByteReader(bytes, failContext);
   const format = reader.u8();
-  if (format !== CONTEXT_FORMAT) reader.fail(`unknown format ${format}`);
-  const clock = readClock(reader, CONTEXT_ENTRIES_MAX);
+  if (format !== 1 && format !== CONTEXT_FORMAT) reader.fail(`unknown format ${format}`);
+  const clock = readClock(reader, CONTEXT_ENTRIES_MAX, format === 1 ? 1 : 2);
   if (clock.length === 0) reader.fail('the empty clock is the empty string, not an encoded clock');
   if (reader.remaining !== 0) reader.fail(`${reader.remaining} trailing bytes`);
   return clock;

@@ -3,15 +3,18 @@
 export { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './context.js';
 export { decodeRecord, encodedRecordBytes, encodeRecord, encodeRecordInto } from './record.js';
 export {
+  actorOf,
   type ClockEntry,
   compare,
   descends,
   EMPTY_CLOCK,
   increment,
   merge,
+  NODE_MAX,
   type Order,
   truncate,
   type VClock,
+  workerOfNode,
 } from './vclock.js';
 export {
   covers,

@@ -3,18 +3,26 @@
 // suffices. The clock codec here is shared with the context (context.ts). Decoding checks
 // every length and invariant, since a bad record means corruption or a programmer error.
 //
-//   record  = u8 format (1) | u16 version count | version*
-//   version = u8 flags (bit 0: tombstone) | f64 ts | u32 dot node | u32 dot counter | clock | u32 value bytes | value
-//   clock   = u16 entry count | (u32 node | u32 counter | f64 ts)*
+//   record  = u8 format (2) | u16 version count | version*
+//   version = u8 flags (bit 0: tombstone, bit 1: floor) | f64 ts | node | u32 dot counter
+//             | [f64 floor | clock past] | clock | u32 value bytes | value
+//   clock   = u16 entry count | (node | u32 counter | f64 ts)*
+//   node    = u16 lane | u32 worker id (format 2); u32 worker id (format 1, read only)
 import assert from 'node:assert/strict';
-import { type ClockEntry, UINT32_MAX, type VClock } from './vclock.js';
+import { type ClockEntry, LANE_COUNT, NODE_MAX, UINT32_MAX, type VClock } from './vclock.js';
 import type { Version } from './versions.js';
 
-const RECORD_FORMAT = 1;
+/** Format 1 (before lanes and floors) is still read, so older data directories open. */
+export const RECORD_FORMAT = 2;
+export type Format = 1 | 2;
 const RECORD_HEADER_BYTES = 3;
-const VERSION_FIXED_BYTES = 1 + 8 + 8 + 2 + 4;
-export const CLOCK_ENTRY_BYTES = 4 + 4 + 8;
+const NODE_BYTES = 6;
+const VERSION_FIXED_BYTES = 1 + 8 + NODE_BYTES + 4 + 2 + 4;
+export const CLOCK_ENTRY_BYTES = NODE_BYTES + 4 + 8;
+const FLOOR_BYTES = 8;
 const FLAG_TOMBSTONE = 1;
+const FLAG_FLOOR = 2;
+const LANE_SPAN = 2 ** 32;
 const UINT16_MAX = 0xffff;
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -58,6 +66,14 @@ export class ByteReader {
     return value;
   }
 
+  /** A clock node: u16 lane and u32 worker id in format 2, a bare u32 in format 1. */
+  node(format: Format): number {
+    if (format === 1) return this.u32();
+    const lane = this.u16();
+    if (lane >= LANE_COUNT) this.fail(`clock node lane ${lane} is not below ${LANE_COUNT}`);
+    return lane * LANE_SPAN + this.u32();
+  }
+
   u32(): number {
     this.need(4, 'u32');
     const value = this.#view.getUint32(this.offset);
@@ -85,28 +101,36 @@ export function encodedClockBytes(entryCount: number): number {
   return 2 + entryCount * CLOCK_ENTRY_BYTES;
 }
 
+function writeNode(view: DataView, offset: number, node: number): number {
+  assert(Number.isInteger(node) && node >= 0 && node <= NODE_MAX, `clock node ${node} is out of range`);
+  view.setUint16(offset, Math.floor(node / LANE_SPAN));
+  view.setUint32(offset + 2, node % LANE_SPAN);
+  return offset + NODE_BYTES;
+}
+
 export function writeClock(view: DataView, offset: number, clock: VClock): number {
   assert(clock.length <= UINT16_MAX, `clock has ${clock.length} entries; the encoding holds ${UINT16_MAX}`);
   view.setUint16(offset, clock.length);
   offset += 2;
   for (const entry of clock) {
-    view.setUint32(offset, entry.node);
-    view.setUint32(offset + 4, entry.counter);
-    view.setFloat64(offset + 8, entry.ts);
-    offset += CLOCK_ENTRY_BYTES;
+    offset = writeNode(view, offset, entry.node);
+    view.setUint32(offset, entry.counter);
+    view.setFloat64(offset + 4, entry.ts);
+    offset += 12;
   }
   return offset;
 }
 
 /** Reads a clock and checks its invariants: nodes strictly ascending, counters >= 1, finite ts. */
-export function readClock(reader: ByteReader, entryCountMax: number): VClock {
+export function readClock(reader: ByteReader, entryCountMax: number, format: Format): VClock {
   const count = reader.u16();
   if (count > entryCountMax) reader.fail(`clock has ${count} entries; at most ${entryCountMax} are allowed`);
-  reader.need(count * CLOCK_ENTRY_BYTES, `clock of ${count} entries`);
+  const entryBytes = format === 1 ? 16 : CLOCK_ENTRY_BYTES;
+  reader.need(count * entryBytes, `clock of ${count} entries`);
   const clock: ClockEntry[] = [];
   let previous = -1;
   for (let i = 0; i < count; i++) {
-    const node = reader.u32();
+    const node = reader.node(format);
     const counter = reader.u32();
     const ts = reader.f64();
     if (node <= previous) reader.fail(`clock nodes are not strictly ascending (${node} after ${previous})`);
@@ -122,6 +146,7 @@ export function encodedRecordBytes(versions: readonly Version[]): number {
   let byteCount = RECORD_HEADER_BYTES;
   for (const version of versions) {
     byteCount += VERSION_FIXED_BYTES + version.clock.length * CLOCK_ENTRY_BYTES;
+    if ((version.floor ?? 0) !== 0) byteCount += FLOOR_BYTES + encodedClockBytes(version.past?.length ?? 0);
     byteCount += version.value?.byteLength ?? 0;
   }
   return byteCount;
@@ -148,11 +173,17 @@ export function encodeRecordInto(versions: readonly Version[], target: Uint8Arra
   view.setUint16(offset + 1, versions.length);
   offset += RECORD_HEADER_BYTES;
   for (const version of versions) {
-    view.setUint8(offset, version.value === null ? FLAG_TOMBSTONE : 0);
+    const floor = version.floor ?? 0;
+    view.setUint8(offset, (version.value === null ? FLAG_TOMBSTONE : 0) | (floor !== 0 ? FLAG_FLOOR : 0));
     view.setFloat64(offset + 1, version.ts);
-    view.setUint32(offset + 9, version.dot.node);
-    view.setUint32(offset + 13, version.dot.counter);
-    offset = writeClock(view, offset + 17, version.clock);
+    offset = writeNode(view, offset + 9, version.dot.node);
+    view.setUint32(offset, version.dot.counter);
+    offset += 4;
+    if (floor !== 0) {
+      view.setFloat64(offset, floor);
+      offset = writeClock(view, offset + FLOOR_BYTES, version.past ?? []);
+    }
+    offset = writeClock(view, offset, version.clock);
     const value = version.value ?? EMPTY_BYTES;
     assert(value.byteLength <= UINT32_MAX, 'value exceeds the encoding limit of 4 GiB');
     view.setUint32(offset, value.byteLength);
@@ -173,26 +204,37 @@ const failRecord: Fail = (message) => {
 export function decodeRecord(bytes: Uint8Array): Version[] {
   const reader = new ByteReader(bytes, failRecord);
   const format = reader.u8();
-  if (format !== RECORD_FORMAT) reader.fail(`unknown format ${format}; this build reads ${RECORD_FORMAT}`);
+  if (format !== 1 && format !== 2) reader.fail(`unknown format ${format}; this build reads 1 and 2`);
   const count = reader.u16();
   const versions: Version[] = [];
-  for (let i = 0; i < count; i++) versions.push(readVersion(reader));
+  for (let i = 0; i < count; i++) versions.push(readVersion(reader, format === 1 ? 1 : 2));
   if (reader.remaining !== 0) reader.fail(`${reader.remaining} trailing bytes`);
   return versions;
 }
 
-function readVersion(reader: ByteReader): Version {
+function readVersion(reader: ByteReader, format: Format): Version {
   const flags = reader.u8();
-  if ((flags & ~FLAG_TOMBSTONE) !== 0) reader.fail(`unknown version flags ${flags}`);
+  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR;
+  if ((flags & ~known) !== 0) reader.fail(`unknown version flags ${flags}`);
   const ts = reader.f64();
   if (!Number.isFinite(ts)) reader.fail(`version timestamp ${ts} is not finite`);
-  const dot = { node: reader.u32(), counter: reader.u32() };
+  const dot = { node: reader.node(format), counter: reader.u32() };
   if (dot.counter === 0) reader.fail(`version dot of node ${dot.node} has counter 0`);
-  const clock = readClock(reader, UINT16_MAX);
-  const valueBytes = reader.u32();
-  if (flags === FLAG_TOMBSTONE) {
-    if (valueBytes !== 0) reader.fail(`tombstone carries ${valueBytes} value bytes`);
-    return { dot, clock, ts, value: null };
+  let floor = 0;
+  let past: VClock = [];
+  if ((flags & FLAG_FLOOR) !== 0) {
+    floor = reader.f64();
+    if (!(floor > 0 && floor <= ts)) reader.fail(`version floor ${floor} is not in (0, ts ${ts}]`);
+    past = readClock(reader, UINT16_MAX, format);
   }
-  return { dot, clock, ts, value: reader.bytes(valueBytes) };
+  const clock = readClock(reader, UINT16_MAX, format);
+  const valueBytes = reader.u32();
+  let value: Uint8Array | null = null;
+  if ((flags & FLAG_TOMBSTONE) !== 0) {
+    if (valueBytes !== 0) reader.fail(`tombstone carries ${valueBytes} value bytes`);
+  } else {
+    value = reader.bytes(valueBytes);
+  }
+  if (floor === 0) return { dot, clock, ts, value };
+  return past.length === 0 ? { dot, clock, ts, value, floor } : { dot, clock, ts, value, floor, past };
 }

@@ -5,7 +5,11 @@
 import assert from 'node:assert/strict';
 
 export interface ClockEntry {
-  /** Worker id (uint32), stable across restarts of that worker's storage. */
+  /**
+   * The actor: a worker id (uint32, stable across restarts of that worker's storage) plus
+   * lane × 2^32 (see actorOf). Lane 0 is the worker itself; a worker mints in another lane only
+   * when a sibling of its own lane would otherwise be covered by the context a put returns.
+   */
   readonly node: number;
   /** Writes this worker coordinated in the version's history (uint32, at least 1). */
   readonly counter: number;
@@ -22,6 +26,27 @@ export type Order = 'before' | 'after' | 'equal' | 'concurrent';
 export const EMPTY_CLOCK: VClock = Object.freeze([]);
 
 export const UINT32_MAX = 0xffff_ffff;
+
+/** Lanes per worker: a key holds at most SIBLINGS_MAX (64) versions, so 65 always leaves one free. */
+export const LANE_COUNT = 256;
+const LANE_SPAN = 2 ** 32;
+/** The largest actor: worker id UINT32_MAX in the last lane (below 2^40, an exact double). */
+export const NODE_MAX = UINT32_MAX + (LANE_COUNT - 1) * LANE_SPAN;
+
+/** The clock node of a worker's lane. */
+export function actorOf(workerId: number, lane: number): number {
+  assert(
+    Number.isInteger(workerId) && workerId >= 0 && workerId <= UINT32_MAX,
+    `worker id ${workerId} is not a uint32`,
+  );
+  assert(Number.isInteger(lane) && lane >= 0 && lane < LANE_COUNT, `lane ${lane} is out of range`);
+  return workerId + lane * LANE_SPAN;
+}
+
+/** The worker that minted events of this clock node. */
+export function workerOfNode(node: number): number {
+  return node % LANE_SPAN;
+}
 
 export function compare(a: VClock, b: VClock): Order {
   let aAhead = false;
@@ -89,7 +114,7 @@ function mergeEntry(x: ClockEntry, y: ClockEntry): ClockEntry {
 
 /** The clock of a write that node coordinates on top of c, made at wall-clock time now. */
 export function increment(c: VClock, node: number, now: number): VClock {
-  assert(Number.isInteger(node) && node >= 0 && node <= UINT32_MAX, `clock node ${node} is not a uint32`);
+  assert(Number.isInteger(node) && node >= 0 && node <= NODE_MAX, `clock node ${node} is out of range`);
   assert(Number.isFinite(now), `clock timestamp ${now} is not finite`);
   const at = c.findIndex((e) => e.node >= node);
   const old = at === -1 ? undefined : c[at];

@@ -7,7 +7,17 @@
 // acknowledged write is lost. Results come in one canonical order, so replicas with the same
 // set encode identical records.
 import assert from 'node:assert/strict';
-import { clockSortOrder, descends, EMPTY_CLOCK, merge, truncate, UINT32_MAX, type VClock } from './vclock.js';
+import {
+  actorOf,
+  clockSortOrder,
+  descends,
+  EMPTY_CLOCK,
+  LANE_COUNT,
+  merge,
+  truncate,
+  UINT32_MAX,
+  type VClock,
+} from './vclock.js';
 
 export type Policy = 'siblings' | 'lww';
 
@@ -28,6 +38,28 @@ export interface Version {
   readonly ts: number;
   /** null marks a tombstone: the key was deleted with this clock. */
   readonly value: Uint8Array | null;
+  /**
+   * The replace floor: every version with a lower ts is superseded, seen or not. A replace
+   * write (Redis's SET and DEL, an HTTP write without a context) sets it to its own ts, so it
+   * supersedes what every replica holds, not only what its coordinator held; a merge gives
+   * the highest floor to every version that survives it, so the floor outlives the write that
+   * set it. Absent means 0.
+   */
+  readonly floor?: number;
+  /**
+   * With a floor: the join of the full clocks of every version a floor dropped, carried like
+   * the floor. A version dropped by a floor may be the last record of its worker's counter,
+   * which that worker needs to make fresh dots (newVersion reads it here).
+   */
+  readonly past?: VClock;
+}
+
+function floorOf(version: Version): number {
+  return version.floor ?? 0;
+}
+
+function pastOf(version: Version): VClock {
+  return version.past ?? EMPTY_CLOCK;
 }
 
 function counterOf(clock: VClock, node: number): number {
@@ -56,6 +88,8 @@ export function versionSortOrder(a: Version, b: Version): number {
     a.dot.node - b.dot.node ||
     a.dot.counter - b.dot.counter ||
     clockSortOrder(a.clock, b.clock) ||
+    floorOf(a) - floorOf(b) ||
+    clockSortOrder(pastOf(a), pastOf(b)) ||
     contentOrder(a, b)
   );
 }
@@ -73,7 +107,7 @@ export function reconcile(versions: readonly Version[], policy: Policy): Version
 
 /**
  * One version per dot. Copies of one write can differ only in clock (an lww winner learns the
- * losers' clocks), so their clocks are joined: what one copy has seen, the write has seen.
+ * losers' clocks), floor and past, so these are joined: what one copy has seen, the write has seen.
  */
 function dedupeDots(versions: readonly Version[]): Version[] {
   const byDot = new Map<string, Version>();
@@ -81,10 +115,24 @@ function dedupeDots(versions: readonly Version[]): Version[] {
     const id = `${version.dot.node}:${version.dot.counter}`;
     const seen = byDot.get(id);
     if (seen === undefined) byDot.set(id, version);
-    else if (seen.clock !== version.clock)
-      byDot.set(id, { ...seen, clock: merge(seen.clock, version.clock) });
+    else if (
+      seen.clock !== version.clock ||
+      floorOf(seen) !== floorOf(version) ||
+      seen.past !== version.past
+    ) {
+      const joined: Version = { ...seen, clock: merge(seen.clock, version.clock) };
+      const floor = Math.max(floorOf(seen), floorOf(version));
+      byDot.set(id, withFloor(joined, floor, merge(pastOf(seen), pastOf(version))));
+    }
   }
   return [...byDot.values()];
+}
+
+function withFloor(version: Version, floor: number, past: VClock): Version {
+  if (floorOf(version) === floor && clockSortOrder(pastOf(version), past) === 0) return version;
+  const { floor: _floor, past: _past, ...rest } = version;
+  if (floor === 0) return rest;
+  return past.length === 0 ? { ...rest, floor } : { ...rest, floor, past };
 }
 
 /**
@@ -97,9 +145,22 @@ function supersedes(x: Version, y: Version): boolean {
   return !sameDot(x.dot, y.dot) && covers(x.clock, y.dot) && descends(x.clock, y.clock);
 }
 
+/**
+ * Keeps the versions at or above the highest floor that no other version supersedes, each
+ * carrying that floor. Supersession is transitive and a causal successor's ts is never below
+ * its predecessors' (newVersion), so at least one version survives and any grouping of merges
+ * gives the same set.
+ */
 function dropSuperseded(versions: readonly Version[]): Version[] {
-  const kept = versions.filter((v) => !versions.some((other) => supersedes(other, v)));
-  return kept.sort(versionSortOrder);
+  let floor = 0;
+  let past = EMPTY_CLOCK;
+  for (const version of versions) {
+    floor = Math.max(floor, floorOf(version));
+    past = merge(past, pastOf(version));
+  }
+  for (const version of versions) if (version.ts < floor) past = merge(past, versionClock(version));
+  const kept = versions.filter((v) => v.ts >= floor && !versions.some((other) => supersedes(other, v)));
+  return kept.map((version) => withFloor(version, floor, past)).sort(versionSortOrder);
 }
 
 /**
@@ -136,33 +197,57 @@ export interface NewVersion {
   versions: Version[];
   /** The version this put created. */
   written: Version;
+  /**
+   * The context the put returns: it covers the written version and what the put's context
+   * covered, and no version the writer had not seen, so a chain of puts, each sending the
+   * context the last one returned, supersedes its own writes and nothing else.
+   */
+  context: VClock;
   /** Clock entries dropped by truncation. */
   truncated: number;
 }
 
 /**
  * The coordinator's step of a put: a new version with a fresh dot (above every counter of
- * this worker in the local record and the context, so it is never mistaken for an older
- * write) over the client's context, merged with the local versions the context has not seen.
+ * its actor in the local record and the context, so it is never mistaken for an older write)
+ * over the client's context, merged with the local versions the context has not seen.
+ *
+ * A dot's full clock covers every earlier counter of its actor. When a local sibling the
+ * writer never saw has a dot of the worker's own lane (a blind put after a delete, say), the
+ * context returned would cover that sibling too, and the client's next put would silently
+ * supersede it; so the worker mints in its first lane that holds no such sibling (lanes are
+ * extra clock nodes of one worker, see actorOf). A replace write first joins every local
+ * version into its context and sets its floor to its ts. The ts is never below a timestamp
+ * of the context, so a write that saw a replace write is never under its floor.
  */
 export function newVersion(
   local: readonly Version[],
   context: VClock,
-  node: number,
+  workerId: number,
   now: number,
   value: Uint8Array | null,
   policy: Policy,
   clockEntriesMax: number,
+  replace = false,
 ): NewVersion {
-  let highest = counterOf(context, node);
+  const seen = replace ? merge(context, joinClocks(local)) : context;
+  const { clock, dropped } = truncate(seen, clockEntriesMax);
+  let lane = 0;
+  while (local.some((v) => v.dot.node === actorOf(workerId, lane) && !covers(clock, v.dot))) lane++;
+  assert(lane < LANE_COUNT, `no free lane among ${local.length} versions`);
+  const node = actorOf(workerId, lane);
+  let highest = counterOf(seen, node);
   for (const version of local) {
     if (version.dot.node === node) highest = Math.max(highest, version.dot.counter);
-    highest = Math.max(highest, counterOf(version.clock, node));
+    highest = Math.max(highest, counterOf(version.clock, node), counterOf(pastOf(version), node));
   }
-  assert(highest < UINT32_MAX, `counter of worker ${node} would overflow`);
-  const { clock, dropped } = truncate(context, clockEntriesMax);
-  const written: Version = { dot: { node, counter: highest + 1 }, clock, ts: now, value };
-  return { versions: reconcile([...local, written], policy), written, truncated: dropped };
+  assert(highest < UINT32_MAX, `counter of clock node ${node} would overflow`);
+  let ts = now;
+  for (const entry of seen) ts = Math.max(ts, entry.ts);
+  const made: Version = { dot: { node, counter: highest + 1 }, clock, ts, value };
+  const written = replace ? { ...made, floor: ts } : made;
+  const versions = reconcile([...local, written], policy);
+  return { versions, written, context: versionClock(written), truncated: dropped };
 }
 
 /** The join of every version's full clock: the context a get returns, which a put then supersedes. */
@@ -172,13 +257,15 @@ export function joinClocks(versions: readonly Version[]): VClock {
   return clock;
 }
 
-/** The newest live value (highest ts, ties by sort order): what plain GET returns. */
+/**
+ * What plain GET returns: the newest version (highest ts, ties by sort order) when it holds a
+ * value; undefined when there is none or the newest is a tombstone (a newer delete wins).
+ */
 export function newestValue(versions: readonly Version[]): Version | undefined {
   let best: Version | undefined;
-  for (const version of versions) {
-    if (version.value !== null && (best === undefined || versionSortOrder(version, best) > 0)) best = version;
-  }
-  return best;
+  for (const version of versions)
+    if (best === undefined || versionSortOrder(version, best) > 0) best = version;
+  return best?.value === null ? undefined : best;
 }
 
 /** True when the key holds nothing live: no versions, or tombstones only. */

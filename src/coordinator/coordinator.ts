@@ -9,16 +9,14 @@ import {
   decodeRecord,
   encodeContext,
   encodeRecord,
-  isDeleted,
   joinClocks,
-  merge,
   mergeVersions,
+  newestValue,
   newVersion,
   type Policy,
   sameVersions,
   type VClock,
   type Version,
-  versionClock,
 } from '../clock/index.js';
 import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
 import { errorCodeToStatus, KvError } from '../errors.js';
@@ -49,8 +47,11 @@ interface Base {
 interface PutState extends Base {
   readonly kind: 'put';
   readonly context: string;
-  /** Whether the coordinator held a live value before this write (DEL's reply). */
-  readonly existed: boolean;
+  /**
+   * Whether a replica that has answered held a live value before this write (DEL's reply):
+   * a stand-in coordinator may hold nothing while the replicas hold the key.
+   */
+  existed: boolean;
 }
 
 interface GetState extends Base {
@@ -66,6 +67,8 @@ type State = PutState | GetState;
 const EMPTY = new Uint8Array(0);
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
+const NEWEST_LIVE = Uint8Array.of(0);
+const NEWEST_DELETED = Uint8Array.of(1);
 
 export class Coordinator {
   private readonly links: Links;
@@ -97,10 +100,9 @@ export class Coordinator {
       return this.replyError(frame.requestId, error);
     }
     const local = this.replica.localVersions(key);
-    if ((frame.flags & FrameFlag.REPLACE) !== 0) context = merge(context, joinClocks(local));
-    const existed = !isDeleted(local);
+    const existed = newestValue(local) !== undefined;
     const workerId = this.links.store.workerId;
-    const { versions, written, truncated } = newVersion(
+    const made = newVersion(
       local,
       context,
       workerId,
@@ -108,7 +110,9 @@ export class Coordinator {
       value,
       policy,
       CLOCK_ENTRIES_MAX,
+      (frame.flags & FrameFlag.REPLACE) !== 0,
     );
+    const { versions, truncated } = made;
     stats.clockTruncations += truncated;
     const record = encodeRecord(versions);
     const problem = this.checkRecord(versions.length, key.length, record.length);
@@ -120,7 +124,7 @@ export class Coordinator {
       partition: frame.partition,
       replied: false,
       pendingSlots: new Set(targets.map((target) => target.slot)),
-      context: encodeContext(contextAfterPut(versions, written)),
+      context: encodeContext(made.context),
       existed,
     });
     const self = targets.find((target) => target.slot === this.links.slot);
@@ -191,6 +195,8 @@ export class Coordinator {
   }
 
   onReplicateAck(from: number, frame: Frame): void {
+    const state = this.states.get(frame.requestId);
+    if (frame.status === 0 && state?.kind === 'put' && frame.fields[0]?.[0] === 1) state.existed = true;
     this.onAnswer(frame.requestId, from, frame.status === 0);
   }
 
@@ -325,12 +331,15 @@ export class Coordinator {
   }
 
   /**
-   * A get's reply: the joined context, then every live value oldest first. The worker does
-   * this work so the main thread, which bounds reads, only copies bytes out.
+   * A get's reply: the joined context, whether the newest version is a tombstone (then plain
+   * GET answers nil, although older concurrent values remain siblings), then every live value
+   * oldest first. The worker does this work so the main thread, which bounds reads, only
+   * copies bytes out.
    */
   private replyValues(requestId: number, versions: readonly Version[]): void {
     const { writer, endpoint, mainEndpoint } = this.links;
     writer.begin({ type: MessageType.REPLY, requestId }).stringField(encodeContext(joinClocks(versions)));
+    writer.field(versions.length > 0 && newestValue(versions) === undefined ? NEWEST_DELETED : NEWEST_LIVE);
     for (const version of versions) if (version.value !== null) writer.field(version.value);
     endpoint.send(mainEndpoint, writer.finish());
     endpoint.flushSoon();
@@ -350,16 +359,4 @@ export class Coordinator {
     endpoint.send(mainEndpoint, writer.stringField(failure.message).finish());
     endpoint.flushSoon();
   }
-}
-
-/**
- * The context a put returns. Counters are contiguous, so the new version's full clock also
- * covers every earlier dot of this coordinator: if a sibling with such a dot survives (a
- * concurrent write the client never saw), returning it would let the client's next put
- * silently supersede that sibling. Then only what the client had seen is returned.
- */
-export function contextAfterPut(versions: readonly Version[], written: Version): VClock {
-  const node = written.dot.node;
-  const clash = versions.some((v) => v.dot.node === node && v.dot.counter !== written.dot.counter);
-  return clash ? written.clock : versionClock(written);
 }

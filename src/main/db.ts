@@ -26,13 +26,18 @@ export type Bytes = string | Uint8Array;
 export interface GetResult {
   /** Every concurrent value (siblings); empty when the key is missing or deleted. */
   values: Buffer[];
+  /**
+   * What Redis's GET answers: the newest version's value by timestamp, or null when there is
+   * none or the newest version is a delete (older concurrent values stay in `values`).
+   */
+  newest: Buffer | null;
   /** Opaque: pass it to the next put or delete of this key to supersede what was read. */
   context: string;
 }
 
 export interface WriteResult {
   context: string;
-  /** Whether the coordinator held a live value before this write (what DEL reports). */
+  /** Whether a replica that acknowledged held a live value before this write (what DEL reports). */
   existed: boolean;
 }
 
@@ -40,7 +45,10 @@ export interface WriteOptions {
   /** The context of the read this write is based on; without one the write is blind. */
   context?: string;
   w?: number;
-  /** Supersede every version the coordinator holds, as Redis's SET and DEL do. */
+  /**
+   * Supersede every version older than this write on every replica, seen or not, as Redis's
+   * SET and DEL do (its timestamp becomes the key's replace floor).
+   */
   replace?: boolean;
 }
 
@@ -420,8 +428,16 @@ class BucketView implements Bucket {
     const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
     const flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
-    const [context, ...values] = await this.db.coordinate(MessageType.GET, placement, props.n, r, flags, []);
-    return { values, context: context === undefined ? '' : context.toString('latin1') };
+    const [context, deleted, ...values] = await this.db.coordinate(
+      MessageType.GET,
+      placement,
+      props.n,
+      r,
+      flags,
+      [],
+    );
+    const newest = deleted?.[0] === 1 ? null : (values[values.length - 1] ?? null);
+    return { values, newest, context: context === undefined ? '' : context.toString('latin1') };
   }
 
   put(key: Bytes, value: Bytes, options: WriteOptions = {}): Promise<WriteResult> {

@@ -5,6 +5,7 @@ import {
   decodeRecord,
   encodeRecord,
   mergeVersions,
+  newestValue,
   type Policy,
   sameVersions,
   type Version,
@@ -14,6 +15,15 @@ import { copyField, type Frame, FrameFlag, MessageType, type MessageTypeCode } f
 import { type Links, newWorkerStats } from './links.js';
 
 const EMPTY = new Uint8Array(0);
+const EXISTED = Uint8Array.of(1);
+const NOT_EXISTED = Uint8Array.of(0);
+
+export interface MergeOutcome {
+  /** The merge changed the local record, which was then committed. */
+  changed: boolean;
+  /** The local record held a live value before the merge (what plain GET would have answered). */
+  existed: boolean;
+}
 
 export function frameToPolicy(flags: number): Policy {
   return (flags & FrameFlag.LWW) !== 0 ? 'lww' : 'siblings';
@@ -37,13 +47,14 @@ export class Replica {
    * Merges `incoming` into the local record and commits the result. Resolves without writing
    * when the merge changes nothing (a repeat delivery or an already-repaired replica).
    */
-  async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<boolean> {
+  async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<MergeOutcome> {
     const local = this.localVersions(key);
+    const existed = newestValue(local) !== undefined;
     const merged = mergeVersions(local, incoming, policy);
-    if (sameVersions(merged, local)) return false;
+    if (sameVersions(merged, local)) return { changed: false, existed };
     this.stats.replicaWrites++;
     await this.links.store.write(key, encodeRecord(merged));
-    return true;
+    return { changed: true, existed };
   }
 
   /**
@@ -51,7 +62,7 @@ export class Replica {
    * policy, so versions are reconciled as siblings; an lww read reduces them again.
    */
   async mergeRecord(key: Uint8Array, record: Uint8Array): Promise<boolean> {
-    const changed = await this.mergeAndWrite(Buffer.from(key), decodeRecord(record), 'siblings');
+    const { changed } = await this.mergeAndWrite(Buffer.from(key), decodeRecord(record), 'siblings');
     if (changed) this.stats.antiEntropyRepairs++;
     return changed;
   }
@@ -63,10 +74,13 @@ export class Replica {
     const hintOwner = frame.fields[2]?.[0];
     const merged = this.mergeAndWrite(key, incoming, policy);
     // A stand-in keeps the version like any replica, plus a durable hint naming its owner.
-    const done = hintOwner === undefined ? merged : Promise.all([merged, this.hold(hintOwner, key)]);
+    const done =
+      hintOwner === undefined
+        ? merged
+        : Promise.all([merged, this.hold(hintOwner, key)]).then(([outcome]) => outcome);
     done.then(
-      () => acknowledge && this.ack(from, frame.requestId, null),
-      (error: unknown) => acknowledge && this.ack(from, frame.requestId, error),
+      (outcome) => acknowledge && this.ack(from, frame.requestId, null, outcome.existed),
+      (error: unknown) => acknowledge && this.ack(from, frame.requestId, error, false),
     );
   }
 
@@ -108,10 +122,11 @@ export class Replica {
     endpoint.send(to, writer.finish());
   }
 
-  private ack(to: number, requestId: number, error: unknown): void {
+  /** A REPLICATE's answer: on success, whether this replica held a live value before (DEL's reply). */
+  private ack(to: number, requestId: number, error: unknown, existed: boolean): void {
     const { writer, endpoint } = this.links;
     if (error === null) {
-      writer.begin({ type: MessageType.REPLICATE_ACK, requestId });
+      writer.begin({ type: MessageType.REPLICATE_ACK, requestId }).field(existed ? EXISTED : NOT_EXISTED);
     } else {
       const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
       writer.begin({ type: MessageType.REPLICATE_ACK, requestId, status: errorCodeToStatus(failure.code) });

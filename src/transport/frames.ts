@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, targets. quorum = r. Reply fields: context, live values oldest first. */
+  /** main → coordinator. fields: storageKey, targets. quorum = r. Reply fields: context, newest-is-tombstone (1 byte), live values oldest first. */
   GET: 1,
   /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte). */
   PUT: 2,
@@ -21,7 +21,7 @@ export const MessageType = {
   REPLY: 10,
   /** coordinator → replica. fields: storageKey, record, and hintOwner (1 byte) when the replica stands in for a down worker. */
   REPLICATE: 20,
-  /** replica → coordinator. status; fields: message when status ≠ 0. */
+  /** replica → coordinator. status; fields: existed before (1 byte) when status is 0, else message. */
   REPLICATE_ACK: 21,
   /** coordinator → replica. fields: storageKey. */
   READ: 22,

@@ -85,10 +85,19 @@ export type ContextKind = 'blind' | 'fresh' | 'stale';
 export interface Put {
   readonly written: Version;
   readonly kind: ContextKind;
+  /** A replace write (SET, DEL): it also supersedes every version older than it. */
+  readonly replace: boolean;
   /** The context the client sent, before the coordinator truncated it. */
   readonly context: VClock;
-  /** Ids of every write the client had seen, directly or through the writes it read. */
+  /**
+   * Ids of every write the client had seen, directly or through the writes it read; for a
+   * replace write also what its coordinator held, which it joins into its context.
+   */
   readonly seen: ReadonlySet<string>;
+  /** The context the put returned. */
+  readonly returned: VClock;
+  /** The coordinator's versions right after the put. */
+  readonly after: readonly Version[];
 }
 
 export interface History {
@@ -108,6 +117,8 @@ export interface SimulateOptions {
   readonly clockEntriesMax?: number;
   /** Each step advances the time by 0 to tsStepMax - 1 ms: 1 puts a whole history in one ms. */
   readonly tsStepMax?: number;
+  /** The chance that a put is a replace write; without it no draw is made, so schedules stay as they were. */
+  readonly replaceChance?: number;
 }
 
 /** What a client learned from a get: the context to send back and the writes it saw. */
@@ -149,18 +160,21 @@ export function simulate(rng: Rng, policy: Policy, steps: number, options: Simul
         kind === 'fresh' ? fresh : kind === 'stale' ? (staleReads[slot] ?? NOTHING_READ) : NOTHING_READ;
       if (kind === 'fresh') staleReads[slot] = fresh;
       const value = rng.chance(0.15) ? null : rng.bytes(rng.int(6));
-      const put = newVersion(
-        replicas[here]!,
-        read.context,
-        nodes[here]!,
-        now,
-        value,
-        policy,
-        clockEntriesMax,
-      );
+      const replace = options.replaceChance !== undefined && rng.chance(options.replaceChance);
+      const local = replicas[here]!;
+      const put = newVersion(local, read.context, nodes[here]!, now, value, policy, clockEntriesMax, replace);
       replicas[here] = put.versions;
-      seenBy.set(dotId(put.written.dot), read.seen);
-      puts.push({ written: put.written, kind, context: read.context, seen: read.seen });
+      const seen = replace ? new Set([...read.seen, ...get([local], policy, seenBy).seen]) : read.seen;
+      seenBy.set(dotId(put.written.dot), seen);
+      puts.push({
+        written: put.written,
+        kind,
+        replace,
+        context: read.context,
+        seen,
+        returned: put.context,
+        after: put.versions,
+      });
       replicas = replicas.map((held, i) =>
         i !== here && rng.chance(0.5) ? mergeVersions(held, put.versions, policy) : held,
       );

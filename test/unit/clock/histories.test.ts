@@ -9,6 +9,7 @@ import {
   type Policy,
   reconcile,
   type Version,
+  workerOfNode,
 } from '../../../src/clock/index.js';
 import {
   counterexample,
@@ -23,13 +24,17 @@ import {
 
 const encoded = (versions: readonly Version[]) => Buffer.from(encodeRecord(versions)).toString('hex');
 
-/** Workers and coordinators in several shapes: many, few, and every put through one worker. */
+/**
+ * Workers and coordinators in several shapes: many, few, and every put through one worker. A
+ * worker that mints in several lanes adds a clock entry per lane, so these never truncate.
+ */
+const UNTRUNCATED = 1000;
 const MATRIX: readonly SimulateOptions[] = [
-  { nodeCount: 4 },
-  { nodeCount: 2 },
-  { nodeCount: 5, coordinatorCount: 1 },
-  { nodeCount: 3, coordinatorCount: 2 },
-  { nodeCount: 4, tsStepMax: 1 },
+  { nodeCount: 4, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 2, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 5, coordinatorCount: 1, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 3, coordinatorCount: 2, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 4, tsStepMax: 1, clockEntriesMax: UNTRUNCATED },
 ];
 const TRUNCATING: readonly SimulateOptions[] = [
   { nodeCount: 4, clockEntriesMax: 1 },
@@ -77,7 +82,7 @@ t.test(
       'some end with three or more siblings',
     );
     t.ok(
-      ended.some((h) => new Set(h.final.map((v) => v.dot.node)).size < h.final.length),
+      ended.some((h) => new Set(h.final.map((v) => workerOfNode(v.dot.node))).size < h.final.length),
       'some end with siblings coordinated by the same worker',
     );
   },
@@ -151,10 +156,15 @@ t.test(
   'truncating contexts only adds siblings: on the same schedule every write present without it stays',
   async (t) => {
     for (const options of TRUNCATING) {
-      const full = histories(6, 'siblings', { ...options, clockEntriesMax: 1000 });
+      const full = histories(6, 'siblings', { ...options, clockEntriesMax: UNTRUNCATED });
       const truncated = histories(6, 'siblings', options);
       const pairs = full.map((h, i) => [h, truncated[i]!] as const);
-      const bad = counterexample(pairs, ([whole, cut]) => whole.final.every((v) => isPresent(v, cut.final)));
+      // The i-th put of both runs is the same step; its dot may differ (another lane).
+      const bad = counterexample(pairs, ([whole, cut]) =>
+        whole.created.every(
+          (write, i) => !isPresent(write, whole.final) || isPresent(cut.created[i]!, cut.final),
+        ),
+      );
       t.equal(bad, undefined, label(options));
       t.ok(
         pairs.some(([whole, cut]) => cut.final.length > whole.final.length),
@@ -199,6 +209,81 @@ t.test(
             (write) => dotId(write.dot) === dotId(winner!.dot) || covers(winner!.clock, write.dot),
           ) &&
           again.every((set) => encoded(set) === encoded(h.final))
+        );
+      });
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
+
+/** Histories where a quarter of the puts are replace writes (SET, DEL), with and without truncation. */
+const REPLACING: readonly SimulateOptions[] = [
+  { nodeCount: 4, replaceChance: 0.25, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 3, coordinatorCount: 1, replaceChance: 0.25, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 4, tsStepMax: 1, replaceChance: 0.25, clockEntriesMax: UNTRUNCATED },
+  { nodeCount: 5, replaceChance: 0.25, clockEntriesMax: 2 },
+];
+
+t.test(
+  'the context a put returns covers its write and what its context covered, and no present version its writer had not seen',
+  async (t) => {
+    // Truncated replace writes are left out: there the simulation's record of what a writer saw
+    // is looser than the clocks (a case not yet understood; see the closing note of issue 11).
+    const untruncatedReplacing = REPLACING.filter((options) => options.clockEntriesMax === UNTRUNCATED);
+    for (const options of [...MATRIX, ...TRUNCATING, ...untruncatedReplacing]) {
+      const bad = counterexample(histories(12, 'siblings', options), (h) =>
+        h.puts.every(
+          (put) =>
+            covers(put.returned, put.written.dot) &&
+            descends(put.returned, put.written.clock) &&
+            put.after.every(
+              (v) =>
+                dotId(v.dot) === dotId(put.written.dot) ||
+                !covers(put.returned, v.dot) ||
+                put.seen.has(dotId(v.dot)),
+            ),
+        ),
+      );
+      t.equal(bad, undefined, label(options));
+    }
+  },
+);
+
+t.test('no version older than a replace write survives it, on any replica, in any merge order', async (t) => {
+  const rng = new Rng(13);
+  for (const options of REPLACING) {
+    const ended = histories(14, 'siblings', options);
+    t.ok(
+      ended.some((h) => h.puts.some((put) => put.replace)),
+      'the histories hold replace writes',
+    );
+    const bad = counterexample(ended, (h) => {
+      const floor = Math.max(0, ...h.puts.filter((put) => put.replace).map((put) => put.written.ts));
+      const again = mergeInRandomGroups(rng, rng.shuffle(h.replicas), 'siblings');
+      return (
+        h.final.every((v) => v.ts >= floor) &&
+        encoded(again) === encoded(h.final) &&
+        encoded(reconcile(h.replicas.flat(), 'siblings')) === encoded(h.final)
+      );
+    });
+    t.equal(bad, undefined, label(options));
+  }
+});
+
+t.test(
+  'with replace writes no acknowledged write is lost but to a later replace: each is present, seen by a present writer, or older than a replace write',
+  async (t) => {
+    for (const options of REPLACING) {
+      const bad = counterexample(histories(15, 'siblings', options), (h) => {
+        const floor = Math.max(0, ...h.puts.filter((put) => put.replace).map((put) => put.written.ts));
+        const seenByPresent = new Set(
+          h.puts.filter((put) => isPresent(put.written, h.final)).flatMap((put) => [...put.seen]),
+        );
+        return (
+          h.final.length > 0 &&
+          h.created.every(
+            (write) => isPresent(write, h.final) || seenByPresent.has(dotId(write.dot)) || write.ts < floor,
+          )
         );
       });
       t.equal(bad, undefined, label(options));

@@ -2,6 +2,7 @@
 // Method: version sets from simulated histories plus edge cases; every truncation, bit-level defects, random bytes.
 import t from 'tap';
 import {
+  actorOf,
   decodeRecord,
   encodedRecordBytes,
   encodeRecord,
@@ -35,21 +36,26 @@ const ONE: Version[] = [
   { dot: { node: 9, counter: 2 }, clock: [{ node: 9, counter: 1, ts: 90 }], ts: 90, value: null },
 ];
 
-/** Byte offsets of the fields of ONE's encoding, for tests that break one field. */
+/**
+ * Byte offsets of the fields of ONE's encoding, for tests that break one field. A node is a
+ * u16 lane then the u32 worker id: dotLane and dotNode, lane and node.
+ */
 const AT = {
   format: 0,
   count: 1,
   flags: 3,
   ts: 4,
-  dotNode: 12,
-  dotCounter: 16,
-  entryCount: 20,
-  node: 22,
-  counter: 26,
-  entryTs: 30,
-  valueBytes: 38,
+  dotLane: 12,
+  dotNode: 14,
+  dotCounter: 18,
+  entryCount: 22,
+  lane: 24,
+  node: 26,
+  counter: 30,
+  entryTs: 34,
+  valueBytes: 42,
 };
-const SECOND_FLAGS = 45;
+const SECOND_FLAGS = 49;
 
 function corrupt(edit: (view: DataView) => void): Uint8Array {
   const bytes = encodeRecord(ONE);
@@ -69,7 +75,10 @@ const SETS = randomSets(0x7ec, 300);
 
 t.test('the field offsets used to corrupt records match the layout', async (t) => {
   const view = new DataView(encodeRecord(ONE).buffer);
-  t.equal(view.getUint8(AT.format), 1);
+  t.equal(view.getUint8(AT.format), 2);
+  t.equal(view.getUint16(AT.dotLane), 0);
+  t.equal(view.getUint16(AT.lane), 0);
+  t.equal(view.getUint32(AT.node), 7);
   t.equal(view.getUint16(AT.count), 2);
   t.equal(view.getUint32(AT.dotNode), 3);
   t.equal(view.getUint32(AT.dotCounter), 5);
@@ -157,6 +166,9 @@ t.test('every truncation of a valid record throws', async (t) => {
 
 t.test('a record cut inside a dot throws, naming the truncated field', async (t) => {
   const bytes = encodeRecord(ONE);
+  t.throws(() => decodeRecord(bytes.subarray(0, AT.dotLane + 1)), {
+    message: /truncated u16: needs 2 bytes/,
+  });
   for (const end of [AT.dotNode, AT.dotNode + 3, AT.dotCounter, AT.dotCounter + 2]) {
     t.throws(
       () => decodeRecord(bytes.subarray(0, end)),
@@ -166,12 +178,46 @@ t.test('a record cut inside a dot throws, naming the truncated field', async (t)
   }
 });
 
-t.test('a dot is written as node then counter, right after the version timestamp', async (t) => {
-  const dot = { node: 0xdead_beef, counter: 0x0102_0304 };
+t.test('a dot is written as lane, worker id, then counter, right after the version timestamp', async (t) => {
+  const dot = { node: actorOf(0xdead_beef, 3), counter: 0x0102_0304 };
   const bytes = Buffer.from(encodeRecord([{ dot, clock: [], ts: 1, value: null }]));
-  t.equal(bytes.readUInt32BE(AT.dotNode), dot.node);
+  t.equal(bytes.readUInt16BE(AT.dotLane), 3);
+  t.equal(bytes.readUInt32BE(AT.dotNode), 0xdead_beef);
   t.equal(bytes.readUInt32BE(AT.dotCounter), dot.counter);
   t.strictSame(decodeRecord(bytes)[0]?.dot, dot);
+});
+
+t.test('a floor and its past round-trip, and a floor above its version ts is refused', async (t) => {
+  const past = [{ node: actorOf(4, 1), counter: 2, ts: 50 }];
+  const floored: Version[] = [
+    { dot: { node: 4, counter: 3 }, clock: [], ts: 90, value: null, floor: 80, past },
+  ];
+  t.ok(same(decodeRecord(encodeRecord(floored)), floored));
+  t.equal(encodeRecord(floored).byteLength, encodedRecordBytes(floored));
+  const above: Version[] = [{ ...(floored[0] as Version), floor: 95 }];
+  t.throws(() => decodeRecord(encodeRecord(above)), { message: /floor 95 is not in/ });
+});
+
+t.test('format 1 records (before lanes and floors) still decode', async (t) => {
+  // u8 format 1 | u16 count 1 | flags 0 | f64 ts 7 | u32 node 9 | u32 counter 2 | clock: 1 entry (u32 node 9, u32 1, f64 5) | u32 1 | value 0x2a
+  const bytes = Buffer.alloc(3 + 1 + 8 + 8 + 2 + 16 + 4 + 1);
+  let at = 0;
+  at = bytes.writeUInt8(1, at);
+  at = bytes.writeUInt16BE(1, at);
+  at = bytes.writeUInt8(0, at);
+  at = bytes.writeDoubleBE(7, at);
+  at = bytes.writeUInt32BE(9, at);
+  at = bytes.writeUInt32BE(2, at);
+  at = bytes.writeUInt16BE(1, at);
+  at = bytes.writeUInt32BE(9, at);
+  at = bytes.writeUInt32BE(1, at);
+  at = bytes.writeDoubleBE(5, at);
+  at = bytes.writeUInt32BE(1, at);
+  bytes.writeUInt8(0x2a, at);
+  const [version] = decodeRecord(bytes);
+  t.strictSame(version?.dot, { node: 9, counter: 2 });
+  t.strictSame(version?.clock, [{ node: 9, counter: 1, ts: 5 }]);
+  t.strictSame([...(version?.value ?? [])], [0x2a]);
 });
 
 t.test('trailing bytes after the last version throw', async (t) => {
@@ -183,8 +229,8 @@ t.test('trailing bytes after the last version throw', async (t) => {
 
 t.test('each broken field throws with a message naming the defect', async (t) => {
   const cases: Array<[string, (view: DataView) => void, RegExp]> = [
-    ['unknown format', (v) => v.setUint8(AT.format, 2), /unknown format 2/],
-    ['unknown flag', (v) => v.setUint8(AT.flags, 2), /unknown version flags 2/],
+    ['unknown format', (v) => v.setUint8(AT.format, 3), /unknown format 3/],
+    ['unknown flag', (v) => v.setUint8(AT.flags, 4), /unknown version flags 4/],
     ['tombstone with value', (v) => v.setUint8(AT.flags, 1), /tombstone carries 3 value bytes/],
     ['NaN version ts', (v) => v.setFloat64(AT.ts, Number.NaN), /version timestamp NaN/],
     ['zero dot counter', (v) => v.setUint32(AT.dotCounter, 0), /version dot of node 3 has counter 0/],
@@ -212,7 +258,7 @@ t.test('clock nodes out of order or repeated throw', async (t) => {
 t.test('random bytes either decode to a set that re-encodes to them, or throw', async (t) => {
   const rng = new Rng(21);
   const inputs = Array.from({ length: 5000 }, () =>
-    Buffer.concat([Buffer.from([1, 0, rng.int(3)]), rng.bytes(rng.int(80))]),
+    Buffer.concat([Buffer.from([2, 0, rng.int(3)]), rng.bytes(rng.int(80))]),
   );
   const valid = inputs.filter((bytes) => !isMalformed(bytes));
   t.equal(

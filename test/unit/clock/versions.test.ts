@@ -2,6 +2,7 @@
 // Method: hand-made cases for each rule and for newVersion, then version sets drawn from simulated multi-worker histories.
 import t from 'tap';
 import {
+  actorOf,
   covers,
   EMPTY_CLOCK,
   encodeRecord,
@@ -19,6 +20,7 @@ import {
   type Version,
   versionClock,
   versionSortOrder,
+  workerOfNode,
 } from '../../../src/clock/index.js';
 import { counterexample, dotId, lwwAtMost, mergeInRandomGroups, Rng, simulate } from './fixtures.js';
 
@@ -79,9 +81,12 @@ t.test('versions that did not see each other are all kept as siblings, ordered b
 t.test('two blind puts through the same node both survive as siblings', async (t) => {
   const first = put([], EMPTY_CLOCK, 5, 100, 'x');
   const second = put(first.versions, EMPTY_CLOCK, 5, 100, 'y');
-  t.strictSame(dots(second.versions), ['5:1', '5:2']);
+  const lane1 = `${actorOf(5, 1)}:1`;
+  t.strictSame(dots(second.versions), ['5:1', lane1], 'the second is minted in lane 1');
   t.strictSame(second.written.clock, []);
-  t.strictSame(dots(mergeVersions([second.written], [first.written], 'siblings')), ['5:1', '5:2']);
+  t.strictSame(dots(mergeVersions([second.written], [first.written], 'siblings')), ['5:1', lane1]);
+  t.ok(covers(second.context, second.written.dot), 'the returned context covers the write');
+  t.notOk(covers(second.context, first.written.dot), 'and not the sibling the writer never saw');
 });
 
 t.test('a put with the context of a get that saw both siblings replaces both', async (t) => {
@@ -90,7 +95,7 @@ t.test('a put with the context of a get that saw both siblings replaces both', a
   const context = joinClocks(second.versions);
   const third = put(second.versions, context, 5, 102, 'z');
   t.strictSame(third.versions, [third.written]);
-  t.strictSame(third.written.dot, { node: 5, counter: 3 });
+  t.strictSame(third.written.dot, { node: 5, counter: 2 }, 'lane 0 again: its counter 2 was never used');
   t.equal(third.written.clock, context);
   const elsewhere = mergeVersions(
     mergeVersions([first.written], [second.written], 'siblings'),
@@ -104,8 +109,9 @@ t.test('a put with the context of one sibling replaces that sibling only', async
   const x = put([], EMPTY_CLOCK, 5, 100, 'x').written;
   const y = put([], EMPTY_CLOCK, 6, 100, 'y').written;
   const next = put([y], versionClock(x), 6, 101, 'z');
-  t.strictSame(dots(next.versions), ['6:1', '6:2']);
-  t.strictSame(dots(mergeVersions([x, y], next.versions, 'siblings')), ['6:1', '6:2']);
+  const lane1 = `${actorOf(6, 1)}:1`;
+  t.strictSame(dots(next.versions), ['6:1', lane1]);
+  t.strictSame(dots(mergeVersions([x, y], next.versions, 'siblings')), ['6:1', lane1]);
 });
 
 t.test('a delete with a context supersedes what it saw, and a blind delete becomes a sibling', async (t) => {
@@ -134,7 +140,11 @@ t.test(
   async (t) => {
     t.strictSame(put([], EMPTY_CLOCK, 5, 1, 'v').written.dot, { node: 5, counter: 1 });
     t.equal(put([], clock([5, 7]), 5, 1, 'v').written.dot.counter, 8, 'from the context');
-    t.equal(put([version(5, 9, 1)], EMPTY_CLOCK, 5, 1, 'v').written.dot.counter, 10, 'from a local dot');
+    t.equal(
+      put([version(5, 9, 1)], clock([5, 2]), 5, 1, 'v').written.dot.counter,
+      1,
+      'lane 1: (5, 9) is unseen',
+    );
     t.equal(
       put([version(2, 1, 1, clock([5, 12]))], EMPTY_CLOCK, 5, 1, 'v').written.dot.counter,
       13,
@@ -174,12 +184,17 @@ t.test(
 );
 
 t.test(
-  "one sibling's full clock covers its node's earlier siblings: only a whole read's join is a safe context",
+  "a sibling's full clock does not cover its worker's earlier unseen siblings: the put's context supersedes that put only",
   async (t) => {
     const x = put([], EMPTY_CLOCK, 5, 100, 'x');
     const y = put(x.versions, EMPTY_CLOCK, 5, 101, 'y');
-    t.ok(covers(versionClock(y.written), x.written.dot));
-    t.strictSame(dots(put(y.versions, versionClock(y.written), 5, 102, 'z').versions), ['5:3']);
+    t.notOk(covers(versionClock(y.written), x.written.dot), 'y went to lane 1, so its clock misses x');
+    t.strictSame(
+      dots(put(y.versions, versionClock(y.written), 5, 102, 'z').versions),
+      ['5:1', `${actorOf(5, 1)}:2`],
+      'a put on y supersedes y only',
+    );
+    t.strictSame(dots(put(y.versions, joinClocks(y.versions), 5, 102, 'z').versions), ['5:2']);
   },
 );
 
@@ -234,9 +249,11 @@ t.test('lww returns an unchanged single version as is', async (t) => {
   t.equal(only, B);
 });
 
-t.test('newestValue is the live version with the highest ts and skips tombstones', async (t) => {
+t.test('newestValue is the version with the highest ts when it is live', async (t) => {
   const deleted = version(9, 1, 99, EMPTY_CLOCK, null);
-  t.equal(newestValue([A, deleted, C, B]), B);
+  const olderDelete = version(9, 1, 5, EMPTY_CLOCK, null);
+  t.equal(newestValue([A, olderDelete, C, B]), B);
+  t.equal(newestValue([A, deleted, C, B]), undefined, 'a newer tombstone wins over older concurrent values');
   t.equal(newestValue([deleted]), undefined);
   t.equal(newestValue([]), undefined);
 });
@@ -399,7 +416,7 @@ t.test(
     const rng = new Rng(12);
     const bad = counterexample(SETS, (set) => {
       const kept = reconcile(set, 'siblings');
-      const node = kept.length > 0 && rng.chance(0.5) ? rng.pick(kept).dot.node : 0xabc;
+      const node = kept.length > 0 && rng.chance(0.5) ? workerOfNode(rng.pick(kept).dot.node) : 0xabc;
       const { versions, written } = newVersion(kept, joinClocks(kept), node, 0, null, 'siblings', 1000);
       return (
         sameVersions(versions, [written]) && sameVersions(mergeVersions(set, versions, 'siblings'), [written])

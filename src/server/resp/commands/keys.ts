@@ -1,7 +1,7 @@
 // Redis's key commands over the connection's bucket: GET, SET, DEL, EXISTS, MGET, MSET.
-// They hide siblings as Redis clients expect: GET answers the newest value by timestamp, and
-// SET and DEL replace every version the coordinator holds (`replace: true`), so repeated SETs
-// never pile up siblings. Multi-key commands run their keys concurrently and are not atomic:
+// They hide siblings as Redis clients expect: GET answers the newest version by timestamp (nil
+// when that is a delete), and SET and DEL supersede every older version on every replica
+// (`replace: true`), so repeated SETs never pile up siblings. Multi-key commands run their keys concurrently and are not atomic:
 // when one key fails the reply is that error, and the other keys may have been written.
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
@@ -10,18 +10,16 @@ import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from
 
 const REPLACE: WriteOptions = Object.freeze({ replace: true });
 
-/** The newest value (the last: values come oldest first), or null when there is none. */
+/** The newest version's value, or nil when there is none or the newest is a delete. */
 function newest(result: GetResult): Reply {
-  const values = result.values;
-  return values.length === 0 ? NULL_BULK : bulk(values[values.length - 1] as Buffer);
+  return result.newest === null ? NULL_BULK : bulk(result.newest);
 }
 
 const okReply = (): Reply => OK;
 
 const countExisted = (results: WriteResult[]): Reply => integer(results.filter((r) => r.existed).length);
 
-const countFound = (results: GetResult[]): Reply =>
-  integer(results.filter((r) => r.values.length > 0).length);
+const countFound = (results: GetResult[]): Reply => integer(results.filter((r) => r.newest !== null).length);
 
 const get: CommandSpec = {
   name: 'get',
