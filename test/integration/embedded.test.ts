@@ -164,3 +164,17 @@ t.test('open refuses bad options with clear messages', async (t) => {
   await t.rejects(open({ dir, partitions: 100 }), { code: 'BAD_REQUEST', message: /power of two/ });
   await t.rejects(open({ dir, r: 4 }), { code: 'BAD_REQUEST', message: /r must be/ });
 });
+
+t.test("the README's example: a delete with the context its put returned leaves nothing", async (t) => {
+  const db = await open({ dir: freshDir(t, 'readme'), workers: 4, n: 3, r: 2, w: 2 });
+  t.teardown(() => db.close());
+  await db.put('user:1', 'alice');
+  const { values, context } = await db.get('user:1');
+  t.same(text(values), ['alice']);
+  const v2 = await db.put('user:1', 'alice v2', { context });
+  t.same(text((await db.get('user:1')).values), ['alice v2'], 'v2 superseded what the read saw');
+  await db.delete('user:1', { context: v2.context });
+  const after = await db.get('user:1', { r: 3 });
+  t.same(after.values, [], 'the delete superseded v2');
+  t.equal(after.newest, null);
+});
