@@ -10,6 +10,7 @@ import {
   R_DEFAULT,
   REQUEST_TIMEOUT_MS_DEFAULT,
   RING_BYTES_DEFAULT,
+  TOMBSTONE_GRACE_MS_DEFAULT,
   VALUE_BYTES_MAX_DEFAULT,
   W_DEFAULT,
   WORKER_COUNT_MAX,
@@ -39,6 +40,8 @@ export interface OpenOptions {
   ringBytes?: number;
   /** LMDB map size per worker (the most its data may grow to). Default 64 GiB (address space, not memory). */
   mapBytes?: number;
+  /** How old a tombstone must be before it may be purged. Default 60 s. */
+  tombstoneGraceMs?: number;
 }
 
 export interface BucketProps {
@@ -59,6 +62,7 @@ export interface Config {
   requestTimeoutMs: number;
   ringBytes: number;
   mapBytes: number;
+  tombstoneGraceMs: number;
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {
@@ -152,6 +156,12 @@ export function parseConfig(options: OpenOptions): Config {
       'mapBytes',
       options.mapBytes ?? LMDB_MAP_BYTES_DEFAULT,
       1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    tombstoneGraceMs: integer(
+      'tombstoneGraceMs',
+      options.tombstoneGraceMs ?? TOMBSTONE_GRACE_MS_DEFAULT,
+      0,
       Number.MAX_SAFE_INTEGER,
     ),
   };

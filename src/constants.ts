@@ -25,6 +25,20 @@ export const OUTBOX_FRAMES_MAX = 100_000;
 export const PENDING_REQUESTS_MAX = 200_000;
 
 export const REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
+/**
+ * How old a delete must be before its tombstone may be purged (once every worker holds it or
+ * nothing, and no hint is pending anywhere): far longer than any request can stay in flight,
+ * so no older version still travelling can land after the tombstone is gone.
+ */
+export const TOMBSTONE_GRACE_MS_DEFAULT = 60_000;
+/** How often a worker looks for purgeable tombstones, and how many keys one purge round carries. */
+export const PURGE_INTERVAL_MS = 1_000;
+export const PURGE_KEYS_PER_ROUND_MAX = 512;
+export const PURGE_ROUND_BYTES_MAX = 256 * 1024;
+/** Records one purge scan reads per interval, so a large store is scanned over many turns. */
+export const PURGE_SCAN_RECORDS_MAX = 20_000;
+/** A purge round whose answers have not all arrived by then is dropped (and tried again later). */
+export const PURGE_ROUND_TIMEOUT_MS = 5_000;
 /** The main thread's own timer is longer than the coordinator's, so the coordinator answers first. */
 export const MAIN_TIMEOUT_GRACE_MS = 1_000;
 /** Event-loop turns a worker keeps polling its rings before it sleeps on its doorbell. */

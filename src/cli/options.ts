@@ -46,6 +46,7 @@ Options of start (defaults in brackets):
   --max-inline-bytes B       longest inline (telnet-style) command line [65536]
   --idle-timeout-ms MS       close RESP connections idle this long; 0 = never [0]
   --request-timeout-ms MS    a request not done by then fails with TIMEOUT [5000]
+  --tombstone-grace-ms MS    a delete's tombstone is purged once this old and on every worker [60000]
   --ring-bytes B             size of each thread-to-thread ring [8388608]
   --map-bytes B              LMDB map size per worker [68719476736]
   --fault-injection          enable the /admin fault endpoints (tests and demos only)
@@ -68,6 +69,7 @@ const INTEGER_FLAGS = [
   'max-inline-bytes',
   'idle-timeout-ms',
   'request-timeout-ms',
+  'tombstone-grace-ms',
   'ring-bytes',
   'map-bytes',
 ] as const;
@@ -112,6 +114,7 @@ export function parseStartOptions(argv: string[]): CliOptions {
     ['maxKeyBytes', 'max-key-bytes'],
     ['maxValueBytes', 'max-value-bytes'],
     ['requestTimeoutMs', 'request-timeout-ms'],
+    ['tombstoneGraceMs', 'tombstone-grace-ms'],
     ['ringBytes', 'ring-bytes'],
     ['mapBytes', 'map-bytes'],
   ];

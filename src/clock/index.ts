@@ -1,7 +1,13 @@
 // Vector clocks, version sets (siblings), the opaque context and the record encoding: pure
 // code with no I/O, imported by the coordinator, the replica store and the servers.
 export { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './context.js';
-export { decodeRecord, encodedRecordBytes, encodeRecord, encodeRecordInto } from './record.js';
+export {
+  decodeRecord,
+  encodedRecordBytes,
+  encodeRecord,
+  encodeRecordInto,
+  isOldTombstones,
+} from './record.js';
 export {
   actorOf,
   type ClockEntry,

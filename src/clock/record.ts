@@ -238,3 +238,40 @@ function readVersion(reader: ByteReader, format: Format): Version {
   if (floor === 0) return { dot, clock, ts, value };
   return past.length === 0 ? { dot, clock, ts, value, floor } : { dot, clock, ts, value, floor, past };
 }
+
+/**
+ * Whether a record holds only tombstones, every one older than `before` (ms): a tombstone
+ * purge candidate. Walks the bytes without decoding or copying, since the purge scan reads
+ * every record of a partition. A malformed record is never a candidate.
+ */
+export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
+  try {
+    const reader = new ByteReader(bytes, failRecord);
+    const format = reader.u8();
+    if (format !== 1 && format !== 2) return false;
+    const count = reader.u16();
+    if (count === 0) return false;
+    for (let i = 0; i < count; i++) {
+      const flags = reader.u8();
+      if ((flags & FLAG_TOMBSTONE) === 0 || !(reader.f64() < before)) return false;
+      reader.node(format);
+      reader.u32();
+      if ((flags & FLAG_FLOOR) !== 0) {
+        reader.f64();
+        skipClock(reader, format);
+      }
+      skipClock(reader, format);
+      if (reader.u32() !== 0) return false;
+    }
+    return reader.remaining === 0;
+  } catch {
+    return false;
+  }
+}
+
+function skipClock(reader: ByteReader, format: Format): void {
+  const count = reader.u16();
+  const entryBytes = format === 1 ? 16 : CLOCK_ENTRY_BYTES;
+  reader.need(count * entryBytes, 'clock');
+  reader.offset += count * entryBytes;
+}

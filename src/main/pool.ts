@@ -220,6 +220,7 @@ export class WorkerPool {
       durability: config.durability,
       mapBytes: config.mapBytes,
       requestTimeoutMs: config.requestTimeoutMs,
+      tombstoneGraceMs: config.tombstoneGraceMs,
       layout: this.layout,
       control: this.controlBuffer,
       ring: this.ring,

@@ -25,6 +25,7 @@ export interface WorkerStats {
   hintsStored: number;
   hintsDelivered: number;
   antiEntropyRepairs: number;
+  tombstonesPurged: number;
 }
 
 export function newWorkerStats(): WorkerStats {
@@ -39,5 +40,6 @@ export function newWorkerStats(): WorkerStats {
     hintsStored: 0,
     hintsDelivered: 0,
     antiEntropyRepairs: 0,
+    tombstonesPurged: 0,
   };
 }

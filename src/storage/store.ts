@@ -17,6 +17,10 @@ export interface StoreOptions {
 }
 
 const WORKER_ID_KEY = 'workerId';
+/** A pending removal in `pending`: reads see no record. */
+const REMOVED = Symbol('removed');
+/** Named databases (meta, hints) are entries of LMDB's main database too. */
+const NAMED_DB_COUNT = 2;
 const EMPTY = Buffer.alloc(0);
 const ASYNC_SYNC_INTERVAL_MS = 1000;
 
@@ -36,14 +40,19 @@ export class Store {
    * coordinator reads, merges and writes in one synchronous step, and two writes to one key
    * in the same batch must merge with each other, not each with the committed record.
    */
-  private readonly pending = new Map<string, Uint8Array>();
+  private readonly pending = new Map<string, Uint8Array | typeof REMOVED>();
   /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
   private readonly hintDb: Database<Buffer, Buffer>;
   private hintTotal = 0;
   private hintCountStale = true;
   private syncTimer: NodeJS.Timeout | null = null;
-  /** Told of every write with the record it replaces (the Merkle trees); must not keep either view. */
-  observer: ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array) => void) | null = null;
+  /**
+   * Told of every write and removal with the record it replaces (the Merkle trees; `after` is
+   * undefined for a removal); must not keep either view.
+   */
+  observer:
+    | ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined) => void)
+    | null = null;
 
   private constructor(
     root: RootDatabase<Buffer, Buffer>,
@@ -84,6 +93,7 @@ export class Store {
   /** The record under `key`, uncommitted writes included; a view the caller must not keep past the next write. */
   read(key: Uint8Array): Uint8Array | undefined {
     const waiting = this.pending.get(keyString(key));
+    if (waiting === REMOVED) return undefined;
     if (waiting !== undefined) return waiting;
     const found = this.root.getBinaryFast(Buffer.from(key.buffer, key.byteOffset, key.byteLength)) as
       | FastBuffer
@@ -112,6 +122,32 @@ export class Store {
       // Only the newest pending write for a key may clear it; older commits leave it be.
       if (this.pending.get(id) === record) this.pending.delete(id);
     }
+  }
+
+  /**
+   * Removes the record under `key` when `removable` holds for it now (a check and a removal in
+   * one synchronous step, so no write can slip between them); resolves true once committed.
+   */
+  async removeIf(key: Uint8Array, removable: (record: Uint8Array) => boolean): Promise<boolean> {
+    const before = this.read(key);
+    if (before === undefined || !removable(before)) return false;
+    const id = keyString(key);
+    this.observer?.(key, before, undefined);
+    this.pending.set(id, REMOVED);
+    try {
+      await this.root.remove(Buffer.from(key));
+    } catch (error) {
+      throw new KvError('STORAGE', `commit failed: ${(error as Error).message}`);
+    } finally {
+      if (this.pending.get(id) === REMOVED) this.pending.delete(id);
+    }
+    return true;
+  }
+
+  /** Records in the data database (live, siblings and tombstones alike), from LMDB's own count. */
+  recordCount(): number {
+    const stats = this.root.getStats() as { entryCount: number };
+    return stats.entryCount - NAMED_DB_COUNT;
   }
 
   /** Records a hint durably: this worker holds `key` on behalf of `owner`. */
@@ -152,9 +188,15 @@ export class Store {
     this.hintCountStale = true;
   }
 
-  /** Every record of one partition, in key order (for explain, handoff and anti-entropy). */
-  *partitionRecords(partition: number): Generator<{ key: Uint8Array; record: Uint8Array }> {
-    const start = Buffer.from([partition >> 8, partition & 0xff]);
+  /**
+   * Every record of one partition in key order (for explain, handoff, anti-entropy and purge),
+   * or those from `from` on (inclusive) to resume a scan.
+   */
+  *partitionRecords(
+    partition: number,
+    from?: Uint8Array,
+  ): Generator<{ key: Uint8Array; record: Uint8Array }> {
+    const start = from === undefined ? Buffer.from([partition >> 8, partition & 0xff]) : Buffer.from(from);
     const end = Buffer.from([(partition + 1) >> 8, (partition + 1) & 0xff]);
     const range = this.root.getRange(partition === 0xffff ? { start } : { start, end });
     for (const { key, value } of range) yield { key, record: value };

@@ -13,6 +13,8 @@ export const ISOLATED = 3;
 /** Fault injection: the worker throws from its serve loop (a crash). */
 export const KILL = 4;
 export const TIMED_OUT_AT = 5;
+/** Hints the worker holds for others, published so no tombstone is purged while an older version waits in a hint. */
+export const HINTS_PENDING = 7;
 const SLOTS_PER_WORKER = 8;
 
 export const Health = { UP: 0, SUSPECT: 1, DOWN: 2 } as const;

@@ -35,6 +35,12 @@ export const MessageType = {
   HANDOFF_ACK: 26,
   /** anti-entropy between replicas of a partition. fields: one opaque exchange message. */
   ANTI_ENTROPY: 27,
+  /** purging worker → every other worker. fields: one packed list of (storage key, tombstone record) pairs it would purge. */
+  PURGE_CHECK: 28,
+  /** answer to PURGE_CHECK. fields: one byte per key, 1 when those tombstones bury what this worker holds. */
+  PURGE_CHECK_REPLY: 29,
+  /** purging worker → every other worker, no reply. fields: the packed (key, record) pairs every worker agreed on. */
+  PURGE: 30,
 } as const;
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 

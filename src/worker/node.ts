@@ -7,6 +7,7 @@ import { DRAIN_FRAMES_PER_TURN_MAX, IDLE_SPINS_BEFORE_SLEEP } from '../constants
 import { Coordinator } from '../coordinator/coordinator.js';
 import { AntiEntropyDriver } from '../replica/anti-entropy-driver.js';
 import { Handoff } from '../replica/handoff.js';
+import { TombstonePurge } from '../replica/purge.js';
 import { Replica } from '../replica/replica.js';
 import type { Store } from '../storage/store.js';
 import { Control, ISOLATED, KILL, PAUSED } from '../transport/control.js';
@@ -28,6 +29,7 @@ export class Node {
   private readonly mainEndpoint: number;
   private readonly handoff: Handoff;
   private readonly antiEntropy: AntiEntropyDriver;
+  private readonly purge: TombstonePurge;
   private readonly control: Control;
   private readonly store: Store;
   private readonly slot: number;
@@ -51,6 +53,12 @@ export class Node {
     this.coordinator = new Coordinator(links, this.replica, config.requestTimeoutMs);
     this.handoff = new Handoff(links, this.replica.stats, config.workerCount);
     this.antiEntropy = new AntiEntropyDriver(links, this.replica, config.ring, config.n);
+    this.purge = new TombstonePurge(links, this.replica.stats, config.ring, config.tombstoneGraceMs);
+    const trees = store.observer;
+    store.observer = (key, before, after) => {
+      trees?.(key, before, after);
+      this.purge.noteWrite(key, after);
+    };
   }
 
   async serve(): Promise<void> {
@@ -70,6 +78,7 @@ export class Node {
       if (!this.endpoint.isolated) {
         this.handoff.tick(now);
         this.antiEntropy.tick(now);
+        this.purge.tick(now);
       }
       const seq = this.endpoint.doorbellSeq();
       const frames = this.endpoint.drain(handle, DRAIN_FRAMES_PER_TURN_MAX);
@@ -110,6 +119,7 @@ export class Node {
       ...this.replica.stats,
       pendingRequests: this.coordinator.pendingCount(),
       hintsPending: this.store.hintCount(),
+      records: this.store.recordCount(),
       ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
     };
     this.endpoint.send(
@@ -142,6 +152,12 @@ export class Node {
         return this.handoff.onAck(from, frame);
       case MessageType.ANTI_ENTROPY:
         return this.antiEntropy.onMessage(from, frame.fields[0] ?? new Uint8Array(0));
+      case MessageType.PURGE_CHECK:
+        return this.purge.onCheck(from, frame);
+      case MessageType.PURGE_CHECK_REPLY:
+        return this.purge.onCheckReply(from, frame);
+      case MessageType.PURGE:
+        return this.purge.onPurge(frame);
       case MessageType.STOP:
         this.stopRequestId = frame.requestId;
         return;

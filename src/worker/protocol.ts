@@ -13,6 +13,7 @@ export interface WorkerConfig {
   durability: Durability;
   mapBytes: number;
   requestTimeoutMs: number;
+  tombstoneGraceMs: number;
   layout: MeshLayout;
   /** The ring (partition owners) and the default bucket's n: which partitions this worker compares with whom. */
   ring: Ring;

@@ -7,6 +7,7 @@ import {
   encodedRecordBytes,
   encodeRecord,
   encodeRecordInto,
+  isOldTombstones,
   reconcile,
   type Version,
 } from '../../../src/clock/index.js';
@@ -266,4 +267,46 @@ t.test('random bytes either decode to a set that re-encodes to them, or throw', 
     undefined,
   );
   t.ok(valid.length > 0, 'some random inputs are valid records');
+});
+
+t.test('isOldTombstones holds for records of tombstones only, all older than the cut-off', async (t) => {
+  const tomb = (ts: number, floor?: number): Version =>
+    floor === undefined
+      ? {
+          dot: { node: actorOf(3, 1), counter: ts },
+          clock: [{ node: 9, counter: 1, ts: 1 }],
+          ts,
+          value: null,
+        }
+      : {
+          dot: { node: 3, counter: ts },
+          clock: [],
+          ts,
+          value: null,
+          floor,
+          past: [{ node: 4, counter: 2, ts: 1 }],
+        };
+  const live: Version = { dot: { node: 5, counter: 1 }, clock: [], ts: 10, value: Uint8Array.of(1) };
+  t.ok(isOldTombstones(encodeRecord([tomb(10), tomb(20, 20)]), 21));
+  t.notOk(
+    isOldTombstones(encodeRecord([tomb(10), tomb(20, 20)]), 20),
+    'a tombstone at the cut-off is too young',
+  );
+  t.notOk(isOldTombstones(encodeRecord([tomb(10), live]), 100), 'a live sibling keeps the record');
+  t.notOk(isOldTombstones(encodeRecord([]), 100), 'an empty record is no tombstone');
+  t.notOk(
+    isOldTombstones(encodeRecord([tomb(10)]).subarray(0, 20), 100),
+    'a malformed record is never purged',
+  );
+  const all = SETS.map((set) => encodeRecord(set));
+  t.equal(
+    counterexample(all, (bytes) => {
+      const versions = decodeRecord(bytes);
+      const expected =
+        versions.length > 0 && versions.every((v) => v.value === null && v.ts < 1_700_000_000_030);
+      return isOldTombstones(bytes, 1_700_000_000_030) === expected;
+    }),
+    undefined,
+    'agrees with decoding on simulated records',
+  );
 });
