@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { isOldTombstones } from '../clock/index.js';
 import { KvError } from '../errors.js';
 
 export type Durability = 'commit' | 'sync' | 'async';
@@ -44,6 +45,8 @@ export class Store {
   /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
   private readonly hintDb: Database<Buffer, Buffer>;
   private hintTotal = 0;
+  /** Records that hold tombstones only, counted at open and kept current by every write. */
+  private tombstoneTotal = 0;
   private hintCountStale = true;
   private syncTimer: NodeJS.Timeout | null = null;
   /**
@@ -85,6 +88,7 @@ export class Store {
       store.syncTimer = setInterval(() => syncable.sync(() => {}), ASYNC_SYNC_INTERVAL_MS);
       store.syncTimer.unref();
     }
+    for (const { value } of root.getRange({})) if (isTombstones(value)) store.tombstoneTotal++;
     // A worker id is born with its storage and survives restarts of the worker.
     if (meta.get(WORKER_ID_KEY) === undefined) await meta.put(WORKER_ID_KEY, store.workerId);
     return store;
@@ -111,7 +115,9 @@ export class Store {
    */
   async write(key: Uint8Array, record: Uint8Array): Promise<void> {
     const id = keyString(key);
-    this.observer?.(key, this.read(key), record);
+    const before = this.read(key);
+    this.observer?.(key, before, record);
+    this.countTombstones(before, record);
     this.pending.set(id, record);
     try {
       await this.root.put(Buffer.from(key), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
@@ -133,6 +139,7 @@ export class Store {
     if (before === undefined || !removable(before)) return false;
     const id = keyString(key);
     this.observer?.(key, before, undefined);
+    this.countTombstones(before, undefined);
     this.pending.set(id, REMOVED);
     try {
       await this.root.remove(Buffer.from(key));
@@ -142,6 +149,16 @@ export class Store {
       if (this.pending.get(id) === REMOVED) this.pending.delete(id);
     }
     return true;
+  }
+
+  private countTombstones(before: Uint8Array | undefined, after: Uint8Array | undefined): void {
+    if (before !== undefined && isTombstones(before)) this.tombstoneTotal--;
+    if (after !== undefined && isTombstones(after)) this.tombstoneTotal++;
+  }
+
+  /** Records holding tombstones only (deleted keys not purged yet). */
+  tombstoneCount(): number {
+    return this.tombstoneTotal;
   }
 
   /** Records in the data database (live, siblings and tombstones alike), from LMDB's own count. */
@@ -208,4 +225,8 @@ export class Store {
     await this.root.flushed;
     await this.root.close();
   }
+}
+
+function isTombstones(record: Uint8Array): boolean {
+  return isOldTombstones(record, Number.POSITIVE_INFINITY);
 }

@@ -120,6 +120,7 @@ export class Node {
       pendingRequests: this.coordinator.pendingCount(),
       hintsPending: this.store.hintCount(),
       records: this.store.recordCount(),
+      tombstones: this.store.tombstoneCount(),
       ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
     };
     this.endpoint.send(

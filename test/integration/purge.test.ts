@@ -9,18 +9,22 @@ import { freshDir } from '../fixtures/tmp-dir.js';
 
 const GRACE_MS = 300;
 
-async function counters(db: Db): Promise<{ records: number; purged: number; hints: number }> {
+async function counters(
+  db: Db,
+): Promise<{ records: number; tombstones: number; purged: number; hints: number }> {
   const { workers } = await db.stats();
   let records = 0;
+  let tombstones = 0;
   let purged = 0;
   let hints = 0;
   // A paused worker does not answer: it counts as nothing.
   for (const { counters } of workers) {
     records += counters?.records ?? 0;
+    tombstones += counters?.tombstones ?? 0;
     purged += counters?.tombstonesPurged ?? 0;
     hints += counters?.hintsPending ?? 0;
   }
-  return { records, purged, hints };
+  return { records, tombstones, purged, hints };
 }
 
 /** Deleted keys of which some worker still holds a record, tombstone or not. */
@@ -59,6 +63,7 @@ t.test('deleted keys leave no records once the grace period has passed', async (
   const after = await counters(db);
   t.ok(after.purged >= 250 * 3, `${after.purged} tombstones purged`);
   t.ok(after.records <= written - 200 * 3, `${after.records} records left of ${written}`);
+  t.equal(after.tombstones, 0, 'no record holds tombstones only: every record left is live');
   const read = await Promise.all(keys.map((key) => db.get(key)));
   t.same(
     read.flatMap((got, i) => (i < 200 ? got.values.map(String) : [])),
@@ -116,5 +121,6 @@ t.test('within the grace period tombstones stay (negative control of the record 
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   const { records, purged } = await counters(db);
   t.equal(records, 3 * 3, 'tombstones count as records until purged');
+  t.equal((await counters(db)).tombstones, 2 * 3, 'and are counted as tombstones');
   t.equal(purged, 0);
 });
