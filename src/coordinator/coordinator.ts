@@ -1,22 +1,16 @@
-// The coordinator role of a worker (the stateful half of Riak's *_fsm): it runs the put and
-// get paths for requests the main thread routes to it. put: local read, new version, local
-// write, REPLICATE to the rest of the preference list, reply after W commits. get: local read
-// plus READ to the others, reply after R answers, then read repair of every stale replica.
-// The quorum arithmetic lives in quorum-core.ts; timeouts in one deadline queue.
+// The coordinator role of a worker (the stateful half of Riak's put_fsm): it runs the put
+// path for requests the main thread routes to it: local read, new version, local write,
+// REPLICATE to the rest of the preference list, reply after W commits. Gets are served by the
+// main thread from the replicas' storage (src/main/replica-reader.ts). The quorum arithmetic
+// lives in quorum-core.ts; timeouts in one deadline queue.
 
 import {
   decodeContext,
-  decodeRecord,
   encodeContext,
   encodeRecord,
-  joinClocks,
-  mergeVersions,
   newestValue,
   newVersion,
-  type Policy,
-  sameVersions,
   type VClock,
-  type Version,
 } from '../clock/index.js';
 import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
 import { errorCodeToStatus, KvError } from '../errors.js';
@@ -44,8 +38,7 @@ interface Base {
   replied: boolean;
 }
 
-interface PutState extends Base {
-  readonly kind: 'put';
+interface State extends Base {
   readonly context: string;
   /**
    * Whether a replica that has answered held a live value before this write (DEL's reply):
@@ -54,21 +47,8 @@ interface PutState extends Base {
   existed: boolean;
 }
 
-interface GetState extends Base {
-  readonly kind: 'get';
-  readonly key: Uint8Array;
-  readonly policy: Policy;
-  /** Each answering replica's versions, by slot, for the reply and for read repair. */
-  readonly answers: Map<number, Version[]>;
-}
-
-type State = PutState | GetState;
-
-const EMPTY = new Uint8Array(0);
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
-const NEWEST_LIVE = Uint8Array.of(0);
-const NEWEST_DELETED = Uint8Array.of(1);
 
 export class Coordinator {
   private readonly links: Links;
@@ -90,7 +70,7 @@ export class Coordinator {
     stats.coordinatedPuts++;
     const key = copyField(frame.fields[0]);
     const targets = decodeTargets(frame.fields[1]);
-    if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length, 'write');
+    if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length);
     const policy = frameToPolicy(frame.flags);
     const value = (frame.flags & FrameFlag.TOMBSTONE) !== 0 ? null : copyField(frame.fields[3]);
     let context: VClock;
@@ -118,7 +98,6 @@ export class Coordinator {
     const problem = this.checkRecord(versions.length, key.length, record.length);
     if (problem !== null) return this.replyError(frame.requestId, problem);
     const id = this.track({
-      kind: 'put',
       mainRequestId: frame.requestId,
       tally: newTally(frame.quorum, targets.length),
       partition: frame.partition,
@@ -163,47 +142,15 @@ export class Coordinator {
     return write;
   }
 
-  private replyTooFewTargets(frame: Frame, available: number, what: 'read' | 'write'): void {
-    const message = `${what} quorum not met: ${available} replicas reachable; ${frame.quorum} needed`;
+  private replyTooFewTargets(frame: Frame, available: number): void {
+    const message = `write quorum not met: ${available} replicas reachable; ${frame.quorum} needed`;
     this.replyError(frame.requestId, new KvError('QUORUM', message));
-  }
-
-  get(frame: Frame): void {
-    this.replica.stats.coordinatedGets++;
-    const key = copyField(frame.fields[0]);
-    const targets = decodeTargets(frame.fields[1]);
-    if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length, 'read');
-    const state: GetState = {
-      kind: 'get',
-      mainRequestId: frame.requestId,
-      tally: newTally(frame.quorum, targets.length),
-      pendingSlots: new Set(targets.map((target) => target.slot)),
-      partition: frame.partition,
-      replied: false,
-      key,
-      policy: frameToPolicy(frame.flags),
-      answers: new Map(),
-    };
-    const id = this.track(state);
-    for (const { slot } of targets) {
-      if (slot === this.links.slot) continue;
-      const { writer } = this.links;
-      writer.begin({ type: MessageType.READ, requestId: id, partition: frame.partition }).field(key);
-      this.sendOrFail(slot, writer.finish(), id);
-    }
-    this.onReadAnswer(id, this.links.slot, this.replica.localVersions(key));
   }
 
   onReplicateAck(from: number, frame: Frame): void {
     const state = this.states.get(frame.requestId);
-    if (frame.status === 0 && state?.kind === 'put' && frame.fields[0]?.[0] === 1) state.existed = true;
+    if (frame.status === 0 && state !== undefined && frame.fields[0]?.[0] === 1) state.existed = true;
     this.onAnswer(frame.requestId, from, frame.status === 0);
-  }
-
-  onReadReply(from: number, frame: Frame): void {
-    if (frame.status !== 0) return this.onReadAnswer(frame.requestId, from, null);
-    const record = frame.fields[0] ?? EMPTY;
-    this.onReadAnswer(frame.requestId, from, record.length === 0 ? [] : decodeRecord(record));
   }
 
   /** Fails every request whose deadline passed: the replicas that did not answer in time count as failed. */
@@ -218,7 +165,6 @@ export class Coordinator {
         const message = `${ok} of ${total} replicas answered within ${this.timeoutMs} ms; ${needed} needed`;
         this.replyError(state.mainRequestId, new KvError('TIMEOUT', message));
       }
-      if (state.kind === 'get') this.readRepair(state);
     });
   }
 
@@ -241,16 +187,16 @@ export class Coordinator {
 
   private onAnswer(id: number, from: number, ok: boolean): void {
     const state = this.states.get(id);
-    if (state === undefined || state.kind !== 'put' || !state.pendingSlots.delete(from)) return;
+    if (state === undefined || !state.pendingSlots.delete(from)) return;
     const verdict = addResult(state.tally, ok);
     if (!state.replied) this.settlePut(state, verdict);
     if (allAnswered(state.tally)) this.states.delete(id);
   }
 
-  private settlePut(state: PutState, verdict: Verdict): void {
+  private settlePut(state: State, verdict: Verdict): void {
     if (verdict === 'waiting') return;
     state.replied = true;
-    if (verdict === 'unreachable') return this.replyQuorumFailure(state, 'write');
+    if (verdict === 'unreachable') return this.replyQuorumFailure(state);
     const { writer, endpoint, mainEndpoint } = this.links;
     writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).stringField(state.context);
     writer.field(state.existed ? EXISTED : NOT_EXISTED);
@@ -258,60 +204,11 @@ export class Coordinator {
     endpoint.flushSoon();
   }
 
-  private onReadAnswer(id: number, from: number, versions: Version[] | null): void {
-    const state = this.states.get(id);
-    if (state === undefined || state.kind !== 'get' || !state.pendingSlots.delete(from)) return;
-    if (versions !== null) state.answers.set(from, versions);
-    const verdict = addResult(state.tally, versions !== null);
-    if (!state.replied && verdict !== 'waiting') {
-      state.replied = true;
-      if (verdict === 'unreachable') this.replyQuorumFailure(state, 'read');
-      else this.replyValues(state.mainRequestId, this.mergedAnswers(state));
-    }
-    if (allAnswered(state.tally)) {
-      this.states.delete(id);
-      this.readRepair(state);
-    }
-  }
-
-  private mergedAnswers(state: GetState): Version[] {
-    let merged: Version[] = [];
-    for (const versions of state.answers.values()) merged = mergeVersions(merged, versions, state.policy);
-    return merged;
-  }
-
-  /** Sends the reconciled record to every replica that answered with something older or nothing. */
-  private readRepair(state: GetState): void {
-    const merged = this.mergedAnswers(state);
-    if (merged.length === 0) return;
-    let record: Uint8Array | null = null;
-    for (const [slot, versions] of state.answers) {
-      if (sameVersions(versions, merged)) continue;
-      this.replica.stats.readRepairs++;
-      if (slot === this.links.slot) {
-        this.replica.mergeAndWrite(state.key, merged, state.policy).catch(() => {});
-        continue;
-      }
-      record ??= encodeRecord(merged);
-      const { writer, endpoint } = this.links;
-      const flags = state.policy === 'lww' ? FrameFlag.LWW : 0;
-      writer.begin({ type: MessageType.REPAIR, requestId: 0, partition: state.partition, flags });
-      try {
-        endpoint.send(slot, writer.field(state.key).field(record).finish());
-      } catch {
-        // A full ring only delays repair: the next read or anti-entropy finds the difference again.
-      }
-    }
-    this.links.endpoint.flushSoon();
-  }
-
   private sendOrFail(slot: number, frame: Uint8Array, id: number): void {
     try {
       this.links.endpoint.send(slot, frame);
     } catch {
-      const state = this.states.get(id);
-      if (state?.kind === 'put') this.onAnswer(id, slot, false);
-      else if (state?.kind === 'get') this.onReadAnswer(id, slot, null);
+      this.onAnswer(id, slot, false);
     }
   }
 
@@ -330,24 +227,9 @@ export class Coordinator {
     return null;
   }
 
-  /**
-   * A get's reply: the joined context, whether the newest version is a tombstone (then plain
-   * GET answers nil, although older concurrent values remain siblings), then every live value
-   * oldest first. The worker does this work so the main thread, which bounds reads, only
-   * copies bytes out.
-   */
-  private replyValues(requestId: number, versions: readonly Version[]): void {
-    const { writer, endpoint, mainEndpoint } = this.links;
-    writer.begin({ type: MessageType.REPLY, requestId }).stringField(encodeContext(joinClocks(versions)));
-    writer.field(versions.length > 0 && newestValue(versions) === undefined ? NEWEST_DELETED : NEWEST_LIVE);
-    for (const version of versions) if (version.value !== null) writer.field(version.value);
-    endpoint.send(mainEndpoint, writer.finish());
-    endpoint.flushSoon();
-  }
-
-  private replyQuorumFailure(state: State, what: 'read' | 'write'): void {
+  private replyQuorumFailure(state: State): void {
     const { ok, needed, total } = state.tally;
-    const message = `${what} quorum not met: ${ok} of ${total} replicas succeeded; ${needed} needed`;
+    const message = `write quorum not met: ${ok} of ${total} replicas succeeded; ${needed} needed`;
     this.replyError(state.mainRequestId, new KvError('QUORUM', message));
   }
 

@@ -2,7 +2,20 @@
 // buckets route each request to the first live worker of the key's preference list, which
 // coordinates it. The main thread only validates, hashes and hands frames over.
 
-import { decodeContext, decodeRecord, type VClock, versionClock } from '../clock/index.js';
+import {
+  decodeContext,
+  decodeRecord,
+  encodeContext,
+  encodeRecord,
+  joinClocks,
+  mergeVersions,
+  newestValue,
+  type Policy,
+  sameVersions,
+  type VClock,
+  type Version,
+  versionClock,
+} from '../clock/index.js';
 import {
   type BucketProps,
   type Config,
@@ -19,6 +32,7 @@ import { Health } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
 import { WorkerPool } from './pool.js';
+import { ReplicaReader } from './replica-reader.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
 
 export type Bytes = string | Uint8Array;
@@ -68,6 +82,8 @@ export interface WorkerReport {
 export interface DbStats {
   uptimeMs: number;
   partitions: number;
+  /** Stale replicas sent the merged record by gets (served in the main thread). */
+  readRepairs: number;
   workers: WorkerReport[];
 }
 
@@ -108,6 +124,15 @@ export class Db implements Bucket {
   readonly config: Config;
   readonly buckets: BucketRegistry;
   private readonly pool: WorkerPool;
+  /** @internal Reads replicas' storage in this thread for gets. */
+  readonly reader: ReplicaReader;
+  private readRepairs = 0;
+  /**
+   * Writes in flight by storage key: a get of such a key waits for them, so a client that
+   * pipelines SET then GET reads its own write, as it did when both went through one
+   * coordinator's ring in order.
+   */
+  private readonly writesInFlight = new Map<string, Promise<unknown>>();
   private readonly listsByN = new Map<number, number[][]>();
   private readonly healthyTargets = new Map<number, Uint8Array[]>();
   private readonly defaultView: BucketView;
@@ -118,6 +143,12 @@ export class Db implements Bucket {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
+    this.reader = new ReplicaReader({
+      dir: config.dir,
+      workerCount: ring.workerCount,
+      durability: config.durability,
+      mapBytes: config.mapBytes,
+    });
     this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
     this.defaultView = new BucketView(this, 'default');
   }
@@ -211,7 +242,12 @@ export class Db implements Bucket {
     const workers = await Promise.all(
       Array.from({ length: this.ring.workerCount }, (_, slot) => this.workerReport(slot, owned, replicated)),
     );
-    return { uptimeMs: Date.now() - this.openedAt, partitions: this.ring.partitionCount, workers };
+    return {
+      uptimeMs: Date.now() - this.openedAt,
+      partitions: this.ring.partitionCount,
+      readRepairs: this.readRepairs,
+      workers,
+    };
   }
 
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
@@ -254,8 +290,90 @@ export class Db implements Bucket {
 
   /** Commits everything and stops the workers; a second call waits for the first. */
   close(): Promise<void> {
-    this.closing ??= this.pool.close();
+    this.closing ??= this.pool.close().then(() => this.reader.close());
     return this.closing;
+  }
+
+  /** @internal Resolves once every write of the key in flight now has settled. */
+  writesSettled(placement: Placement): Promise<unknown> | undefined {
+    return this.writesInFlight.get(Buffer.from(placement.storageKey).toString('latin1'));
+  }
+
+  /** @internal Tracks a write until it settles (see writesInFlight). */
+  trackWrite<T>(placement: Placement, write: Promise<T>): Promise<T> {
+    const id = Buffer.from(placement.storageKey).toString('latin1');
+    const settled = write.then(
+      () => {},
+      () => {},
+    );
+    const previous = this.writesInFlight.get(id);
+    const all = previous === undefined ? settled : Promise.all([previous, settled]);
+    this.writesInFlight.set(id, all);
+    all.then(() => {
+      if (this.writesInFlight.get(id) === all) this.writesInFlight.delete(id);
+    });
+    return write;
+  }
+
+  /**
+   * @internal A get, served in this thread: reads the key's record in every reachable replica's
+   * storage (the preference list, with stand-ins for workers the detector sees down or
+   * suspect), needs at least r of them, reconciles them, and sends the merged record to every
+   * replica that held something older or nothing (read repair).
+   */
+  readReplicas(placement: Placement, n: number, r: number, policy: Policy): GetResult {
+    if (this.closing !== null) throw new KvError('CLOSED', 'the database is closed');
+    const encoded = this.targets(placement.partition, n);
+    const slots: number[] = [];
+    for (let i = 0; i < encoded.length; i += 2) {
+      const slot = encoded[i] as number;
+      if (this.pool.reachable(slot)) slots.push(slot);
+    }
+    if (slots.length < r) {
+      throw new KvError(
+        'QUORUM',
+        `read quorum not met: ${slots.length} of ${n} replicas reachable; ${r} needed`,
+      );
+    }
+    this.reader.refresh();
+    const answers: Version[][] = [];
+    let merged: Version[] = [];
+    for (const slot of slots) {
+      const record = this.reader.read(slot, placement.storageKey);
+      const versions = record === undefined ? [] : decodeRecord(record);
+      answers.push(versions);
+      merged = mergeVersions(merged, versions, policy);
+    }
+    if (merged.length > 0) this.repair(placement, slots, answers, merged, policy);
+    const values: Buffer[] = [];
+    for (const version of merged) {
+      if (version.value !== null)
+        values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
+    }
+    const newest = newestValue(merged) === undefined ? null : (values[values.length - 1] ?? null);
+    return { values, newest, context: encodeContext(joinClocks(merged)) };
+  }
+
+  private repair(
+    placement: Placement,
+    slots: readonly number[],
+    answers: readonly Version[][],
+    merged: readonly Version[],
+    policy: Policy,
+  ): void {
+    let record: Uint8Array | null = null;
+    slots.forEach((slot, i) => {
+      if (sameVersions(answers[i] as Version[], merged)) return;
+      record ??= encodeRecord(merged);
+      const flags = policy === 'lww' ? FrameFlag.LWW : 0;
+      const frame = this.pool.writer
+        .begin({ type: MessageType.REPAIR, requestId: 0, partition: placement.partition, flags })
+        .field(placement.storageKey)
+        .field(record)
+        .finish();
+      // A full ring only delays repair: the next read or anti-entropy finds the difference again.
+      if (this.pool.post(slot, frame)) this.readRepairs++;
+    });
   }
 
   /** @internal Places a key of a bucket on the ring. */
@@ -288,9 +406,9 @@ export class Db implements Bucket {
     return lists[partition] as number[];
   }
 
-  /** @internal Sends a GET or PUT to the key's coordinator: the first live worker of its list. */
+  /** @internal Sends a PUT to the key's coordinator: the first live worker of its list. */
   coordinate(
-    type: 1 | 2,
+    type: typeof MessageType.PUT,
     placement: Placement,
     n: number,
     quorum: number,
@@ -427,17 +545,9 @@ class BucketView implements Bucket {
     const props = this.props;
     const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
-    const flags = props.policy === 'lww' ? FrameFlag.LWW : 0;
-    const [context, deleted, ...values] = await this.db.coordinate(
-      MessageType.GET,
-      placement,
-      props.n,
-      r,
-      flags,
-      [],
-    );
-    const newest = deleted?.[0] === 1 ? null : (values[values.length - 1] ?? null);
-    return { values, newest, context: context === undefined ? '' : context.toString('latin1') };
+    const earlier = this.db.writesSettled(placement);
+    if (earlier !== undefined) await earlier;
+    return this.db.readReplicas(placement, props.n, r, props.policy);
   }
 
   put(key: Bytes, value: Bytes, options: WriteOptions = {}): Promise<WriteResult> {
@@ -470,14 +580,11 @@ class BucketView implements Bucket {
     if (props.policy === 'lww') flags |= FrameFlag.LWW;
     if (options.replace === true) flags |= FrameFlag.REPLACE;
     const fields = [Buffer.from(context, 'latin1'), value];
-    const [contextOut, existed] = await this.db.coordinate(
-      MessageType.PUT,
+    const [contextOut, existed] = await this.db.trackWrite(
       placement,
-      props.n,
-      w,
-      flags,
-      fields,
+      this.db.coordinate(MessageType.PUT, placement, props.n, w, flags, fields),
     );
+    this.db.reader.noteCommit();
     this.db.buckets.noteWrite(this.name);
     return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1'), existed: existed?.[0] === 1 };
   }

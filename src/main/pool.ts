@@ -211,6 +211,31 @@ export class WorkerPool {
     this.control.set(slot, ISOLATED, 0);
   }
 
+  /**
+   * Whether the main thread may read a worker's storage for a get: the failure detector sees it
+   * up and no fault is injected into it (a paused or cut-off worker is unreachable at once,
+   * before the detector notices, so fault injection keeps its meaning).
+   */
+  reachable(slot: number): boolean {
+    return (
+      this.health[slot] === Health.UP &&
+      this.control.get(slot, PAUSED) === 0 &&
+      this.control.get(slot, ISOLATED) === 0
+    );
+  }
+
+  /** Sends the frame just built in `writer` to a worker without waiting for a reply; false when its ring is full. */
+  post(slot: number, frame: Uint8Array): boolean {
+    if (!this.pumping) return false;
+    try {
+      this.endpoint.send(slot, frame);
+    } catch {
+      return false;
+    }
+    this.endpoint.flushSoon();
+    return true;
+  }
+
   private startWorker(slot: number): Promise<void> {
     const config = this.config;
     const workerConfig: WorkerConfig = {

@@ -15,11 +15,8 @@ export interface Links {
 }
 
 export interface WorkerStats {
-  coordinatedGets: number;
   coordinatedPuts: number;
   replicaWrites: number;
-  replicaReads: number;
-  readRepairs: number;
   clockTruncations: number;
   failedRequests: number;
   hintsStored: number;
@@ -30,11 +27,8 @@ export interface WorkerStats {
 
 export function newWorkerStats(): WorkerStats {
   return {
-    coordinatedGets: 0,
     coordinatedPuts: 0,
     replicaWrites: 0,
-    replicaReads: 0,
-    readRepairs: 0,
     clockTruncations: 0,
     failedRequests: 0,
     hintsStored: 0,

@@ -105,11 +105,6 @@ export class Replica {
     endpoint.flushSoon();
   }
 
-  read(from: number, frame: Frame): void {
-    this.stats.replicaReads++;
-    this.sendLocalRecord(from, MessageType.READ_REPLY, frame);
-  }
-
   explain(from: number, frame: Frame): void {
     this.sendLocalRecord(from, MessageType.REPLY, frame);
   }

@@ -5,8 +5,6 @@ import assert from 'node:assert/strict';
 import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, targets. quorum = r. Reply fields: context, newest-is-tombstone (1 byte), live values oldest first. */
-  GET: 1,
   /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte). */
   PUT: 2,
   /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
@@ -23,11 +21,7 @@ export const MessageType = {
   REPLICATE: 20,
   /** replica → coordinator. status; fields: existed before (1 byte) when status is 0, else message. */
   REPLICATE_ACK: 21,
-  /** coordinator → replica. fields: storageKey. */
-  READ: 22,
-  /** replica → coordinator. status; fields: record (empty when the replica has none). */
-  READ_REPLY: 23,
-  /** coordinator → replica, no reply. fields: storageKey, record. */
+  /** coordinator or main (read repair) → replica, no reply. fields: storageKey, record. */
   REPAIR: 24,
   /** hint holder → owner, back up. fields: storageKey, record. */
   HANDOFF: 25,

@@ -136,8 +136,6 @@ export class Node {
 
   private dispatch(from: number, frame: Frame): void {
     switch (frame.type) {
-      case MessageType.GET:
-        return this.coordinator.get(frame);
       case MessageType.PUT:
         return this.coordinator.put(frame);
       case MessageType.EXPLAIN:
@@ -166,12 +164,8 @@ export class Node {
         return this.replica.replicate(from, frame, true);
       case MessageType.REPAIR:
         return this.replica.replicate(from, frame, false);
-      case MessageType.READ:
-        return this.replica.read(from, frame);
       case MessageType.REPLICATE_ACK:
         return this.coordinator.onReplicateAck(from, frame);
-      case MessageType.READ_REPLY:
-        return this.coordinator.onReadReply(from, frame);
       case MessageType.REPLY:
         throw new Error(`worker received a REPLY frame from ${from}`);
       default:

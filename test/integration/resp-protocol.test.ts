@@ -213,7 +213,10 @@ t.test('a client that never reads is paused, and the replies held for it stay bo
   const written = reader(writer);
   writer.write(command('SET', 'large', 'L'.repeat(valueBytes)));
   t.equal(await written.until((text) => text.endsWith('\r\n')), '+OK\r\n');
+  // The writer's close must not be taken for the stalled client's below.
+  const writerGone = once(strict.events, 'closed');
   writer.destroy();
+  await writerGone;
 
   const before = strict.stats().commandsProcessed;
   const stalled = await dial(strict.port);

@@ -303,7 +303,8 @@ export class RespConnection {
   }
 
   private setPaused(reason: PauseReason | null): void {
-    if (this.pausedFor === reason) return;
+    // A reply that lands after the socket closed must not pause a connection that is gone.
+    if (this.pausedFor === reason || (this.destroyed && reason !== null)) return;
     if (this.pausedFor === null) this.socket.pause();
     this.pausedFor = reason;
     this.host.pausedChanged(this, reason);

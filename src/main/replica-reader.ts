@@ -1,0 +1,74 @@
+// The main thread's read path (issue 8): it opens every worker's LMDB environment (lmdb-js
+// shares one MDB_env per path across the threads of a process, so these are the workers' own
+// environments) and serves a get by reading the key's record from each reachable replica's
+// MVCC snapshot, without a thread crossing. It never writes: each environment keeps one
+// writer, its worker, and read repair goes to the stale replicas as REPAIR frames.
+//
+// Freshness: lmdb-js keeps a read transaction until a setTimeout(0) fires, so a get in the
+// same macrotask as the acknowledgement of a put could read a snapshot older than that put.
+// Every acknowledged write marks the snapshots stale, and the next read renews them first.
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import type { Durability } from '../storage/store.js';
+
+/** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
+type FastBuffer = Buffer & { isGlobal?: boolean };
+
+export interface ReaderOptions {
+  dir: string;
+  workerCount: number;
+  durability: Durability;
+  mapBytes: number;
+}
+
+export class ReplicaReader {
+  private readonly roots: RootDatabase<Buffer, Buffer>[];
+  private stale = false;
+
+  constructor(options: ReaderOptions) {
+    // The same flags as the worker's own open (src/storage/store.ts): one environment, one set
+    // of flags. A second open with other flags is what preceded the MDB_BAD_TXN seen once.
+    this.roots = Array.from({ length: options.workerCount }, (_, slot) =>
+      open<Buffer, Buffer>({
+        path: join(options.dir, `worker-${slot}`),
+        keyEncoding: 'binary',
+        encoding: 'binary',
+        compression: false,
+        mapSize: options.mapBytes,
+        maxDbs: 4,
+        noSync: options.durability === 'async',
+      }),
+    );
+  }
+
+  /** A write was acknowledged: the next read must see it. */
+  noteCommit(): void {
+    this.stale = true;
+  }
+
+  /** Renews every snapshot if a write was acknowledged since the last renewal. */
+  refresh(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    for (const root of this.roots) root.resetReadTxn();
+  }
+
+  /**
+   * The record under `storageKey` in a worker's environment, or undefined. The bytes may be
+   * lmdb-js's shared read buffer: decode them before the next read.
+   */
+  read(slot: number, storageKey: Uint8Array): Uint8Array | undefined {
+    const root = this.roots[slot];
+    if (root === undefined) return undefined;
+    const key = Buffer.from(storageKey.buffer, storageKey.byteOffset, storageKey.byteLength);
+    const found = root.getBinaryFast(key) as FastBuffer | undefined;
+    if (found === undefined) return undefined;
+    return found.isGlobal === true
+      ? found.subarray(0, (root as unknown as { lastSize: number }).lastSize)
+      : found;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.roots.map((root) => root.close()));
+  }
+}
