@@ -70,14 +70,14 @@ function md5Table(results: Md5BenchResult[]): string[] {
 
 function embeddedTable(figures: EmbeddedFigure[]): string[] {
   const lines = [
-    '| embedded API | ringkv ops/s (median) | raw lmdb-js ops/s (median) | ratio per round (min / median / max) |',
-    '| --- | ---: | ---: | ---: |',
+    '| embedded API | ringkv ops/s (median) | raw lmdb-js ops/s (median) | ratio per round (min / median / max) | CPU µs/op, all threads: ringkv / raw (median) |',
+    '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const f of figures) {
     const ratios = f.ringkv.map((value, i) => value / (f.raw[i] as number));
     const reference = f.op === 'put' ? 'async put' : 'getBinary';
     lines.push(
-      `| ${f.op} ${f.case} (vs ${reference}) | ${median(f.ringkv).toFixed(0)} | ${median(f.raw).toFixed(0)} | ${Math.min(...ratios).toFixed(2)} / ${median(ratios).toFixed(2)} / ${Math.max(...ratios).toFixed(2)} |`,
+      `| ${f.op} ${f.case} (vs ${reference}) | ${median(f.ringkv).toFixed(0)} | ${median(f.raw).toFixed(0)} | ${Math.min(...ratios).toFixed(2)} / ${median(ratios).toFixed(2)} / ${Math.max(...ratios).toFixed(2)} | ${median(f.ringkvCpuUs).toFixed(1)} / ${median(f.rawCpuUs).toFixed(1)} |`,
     );
   }
   return lines;

@@ -1,7 +1,9 @@
 // The embedded API beside raw lmdb-js doing the same work on the same machine in the same
 // run: random-key puts of small values with many in flight, then gets of those keys. Rounds
 // alternate (raw, ringkv, raw, ringkv …) so drift in the machine's load hits both alike;
-// every ringkv figure is reported as a ratio to the raw figure of its round.
+// every ringkv figure is reported as a ratio to the raw figure of its round. CPU per operation
+// is process.cpuUsage() (user + system of every thread of this process, workers and lmdb-js's
+// own threads included) over the loop, divided by the operations.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,14 @@ export interface EmbeddedFigure {
   /** Operations per second, one per round. */
   ringkv: number[];
   raw: number[];
+  /** CPU µs per operation summed over all threads, one per round. */
+  ringkvCpuUs: number[];
+  rawCpuUs: number[];
+}
+
+interface Measured {
+  opsPerSec: number;
+  cpuUsPerOp: number;
 }
 
 export interface EmbeddedBenchOptions {
@@ -44,15 +54,22 @@ function keyList(count: number): string[] {
   return keys;
 }
 
-/** Runs `op` over every key with at most `inFlight` outstanding; returns ops per second. */
-async function closedLoop(keys: readonly string[], inFlight: number, op: (key: string) => Promise<unknown>) {
+/** Runs `op` over every key with at most `inFlight` outstanding; ops per second and CPU µs per op. */
+async function closedLoop(
+  keys: readonly string[],
+  inFlight: number,
+  op: (key: string) => Promise<unknown>,
+): Promise<Measured> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const lane = async () => {
     while (next < keys.length) await op(keys[next++] as string);
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
-  return keys.length / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { opsPerSec: keys.length / seconds, cpuUsPerOp: (used.user + used.system) / keys.length };
 }
 
 async function rawRound(dir: string, keys: readonly string[], value: Buffer, inFlight: number) {
@@ -81,20 +98,41 @@ export async function runEmbeddedBench(options: EmbeddedBenchOptions): Promise<E
   const value = randomBytes(options.valueBytes);
   const figures: EmbeddedFigure[] = [];
   for (const c of options.cases) {
-    const put: EmbeddedFigure = { case: c.label, op: 'put', ringkv: [], raw: [] };
-    const get: EmbeddedFigure = { case: c.label, op: 'get', ringkv: [], raw: [] };
+    const put: EmbeddedFigure = {
+      case: c.label,
+      op: 'put',
+      ringkv: [],
+      raw: [],
+      ringkvCpuUs: [],
+      rawCpuUs: [],
+    };
+    const get: EmbeddedFigure = {
+      case: c.label,
+      op: 'get',
+      ringkv: [],
+      raw: [],
+      ringkvCpuUs: [],
+      rawCpuUs: [],
+    };
     for (let round = 0; round < options.rounds; round++) {
       const keys = keyList(options.keys);
       const base = mkdtempSync(join(tmpdir(), 'ringkv-bench-'));
       try {
         const raw = await rawRound(join(base, 'raw'), keys, value, options.inFlight);
         const ours = await ringkvRound(join(base, 'ringkv'), keys, value, options, c);
-        put.raw.push(raw.put);
-        get.raw.push(raw.get);
-        put.ringkv.push(ours.put);
-        get.ringkv.push(ours.get);
+        for (const [figure, mine, theirs] of [
+          [put, ours.put, raw.put],
+          [get, ours.get, raw.get],
+        ] as const) {
+          figure.ringkv.push(mine.opsPerSec);
+          figure.raw.push(theirs.opsPerSec);
+          figure.ringkvCpuUs.push(mine.cpuUsPerOp);
+          figure.rawCpuUs.push(theirs.cpuUsPerOp);
+        }
+        const line = (name: string, mine: Measured, theirs: Measured) =>
+          `${name} ${mine.opsPerSec.toFixed(0)}/s ${mine.cpuUsPerOp.toFixed(1)} µs CPU vs raw ${theirs.opsPerSec.toFixed(0)}/s ${theirs.cpuUsPerOp.toFixed(1)} µs`;
         options.progress?.(
-          `embedded ${c.label} round ${round + 1}: put ${ours.put.toFixed(0)}/s vs raw ${raw.put.toFixed(0)}/s, get ${ours.get.toFixed(0)}/s vs raw ${raw.get.toFixed(0)}/s`,
+          `embedded ${c.label} round ${round + 1}: ${line('put', ours.put, raw.put)}; ${line('get', ours.get, raw.get)}`,
         );
       } finally {
         rmSync(base, { recursive: true, force: true });

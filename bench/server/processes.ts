@@ -27,6 +27,8 @@ export interface ServerProcess {
   name: string;
   host: string;
   port: number;
+  /** Its process id: the generator measures its CPU per request through /proc. */
+  pid: number | undefined;
   /** The process's output so far (the tail), for error messages. */
   output(): string;
   /** SIGTERM, then waits for the exit (SIGKILL only past STOP_TIMEOUT_MS). */
@@ -70,6 +72,7 @@ function spawnReady(name: string, command: string, args: string[], ready: RegExp
     name,
     host: '127.0.0.1',
     port,
+    pid: child.pid,
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

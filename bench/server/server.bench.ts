@@ -102,6 +102,7 @@ class Servers {
       '--warmup',
       String(o.warmupS),
     );
+    if (server.pid !== undefined) args.push('--server-pid', String(server.pid));
     const load = !this.loaded.has(server);
     this.loaded.add(server);
     const { result } = await runGenerator({

@@ -54,11 +54,15 @@ function latencies(runs: BenchResult[], op: string): string {
 
 function throughputTable(result: ServerBenchResult): string[] {
   const lines = [
-    '| workload | pipeline | ringkv ops/s | redis-server ops/s | ringkv / redis per round | generator CPU µs/request (ringkv run / redis run) | errors ringkv / redis |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| workload | pipeline | ringkv ops/s | redis-server ops/s | ringkv / redis per round | server CPU µs/request, all threads (ringkv / redis-server) | generator CPU µs/request (ringkv run / redis run) | errors ringkv / redis |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const f of result.figures) {
     const cpu = (runs: BenchResult[]) => fmt(median(runs.map((r) => r.generator.cpuUsPerRequest)), 1);
+    const serverCpu = (runs: BenchResult[]) => {
+      const figures = runs.flatMap((r) => (r.server === null ? [] : [r.server.cpuUsPerRequest]));
+      return figures.length === 0 ? 'not measured' : fmt(median(figures), 1);
+    };
     const missing = f.redisMissing;
     lines.push(
       `| ${f.workload} | ${f.pipeline} | ${spread(opsPerSec(f.ringkv))} | ${missing ?? spread(opsPerSec(f.redis))} | ${
@@ -67,7 +71,7 @@ function throughputTable(result: ServerBenchResult): string[] {
           ratios(f, (r) => total(r).opsPerSec),
           2,
         )
-      } | ${cpu(f.ringkv)} / ${missing === undefined ? cpu(f.redis) : '–'} | ${errorSummary(f.ringkv)} / ${missing === undefined ? errorSummary(f.redis) : '–'} |`,
+      } | ${serverCpu(f.ringkv)} / ${missing === undefined ? serverCpu(f.redis) : '–'} | ${cpu(f.ringkv)} / ${missing === undefined ? cpu(f.redis) : '–'} | ${errorSummary(f.ringkv)} / ${missing === undefined ? errorSummary(f.redis) : '–'} |`,
     );
   }
   return lines;

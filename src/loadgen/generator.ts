@@ -4,9 +4,11 @@
 // operations), then a drain of the batches still in flight. An operation's figures go to the
 // phase in which its batch was written. The generator's own CPU time over the measured phase
 // is reported per request, since it shares the machine with the server it measures.
+
 import { Client, type Driver } from './client.js';
 import { CommandEncoder, makeValue } from './commands.js';
 import { Prng } from './prng.js';
+import { processCpuUs } from './process-cpu.js';
 import { REPLY_ARRAY, REPLY_ERROR } from './reply-parser.js';
 import type { BenchResult } from './report.js';
 import { PhaseStats, summarize } from './stats.js';
@@ -30,6 +32,8 @@ export interface BenchOptions {
   /** Depth of the load phase's batches (it is not measured, so it may pipeline deeper). */
   loadPipeline: number;
   seed: number;
+  /** The server's process id on this machine: its CPU per request is measured too (Linux). */
+  serverPid?: number | undefined;
   onProgress?: (progress: Progress) => void;
   progressIntervalMs?: number;
 }
@@ -202,6 +206,8 @@ interface Measured {
   /** From the start of the measured phase to the end of the drain. */
   wallSeconds: number;
   cpu: NodeJS.CpuUsage;
+  /** The server's CPU µs over the measured phase, when its pid was given and readable. */
+  serverCpuUs: number | null;
 }
 
 /** Load, warm-up, the measured phase and the drain, on connected clients. */
@@ -220,12 +226,15 @@ async function runPhases(generator: Generator, options: BenchOptions): Promise<M
   generator.stats = new PhaseStats();
   generator.phaseStartedAt = performance.now();
   if (options.warmupS <= 0) generator.beginMeasure();
+  const serverCpu = () => (options.serverPid === undefined ? null : processCpuUs(options.serverPid));
   let cpuAtStart = process.cpuUsage();
+  let serverAtStart = serverCpu();
   const running = generator.runClients();
   if (options.warmupS > 0) {
     await waitAtMost(options.warmupS * 1000, running);
     generator.beginMeasure();
     cpuAtStart = process.cpuUsage();
+    serverAtStart = serverCpu();
   }
   if (options.durationS !== undefined) {
     await waitAtMost(options.durationS * 1000, running);
@@ -233,6 +242,7 @@ async function runPhases(generator: Generator, options: BenchOptions): Promise<M
   }
   await running;
   const cpu = process.cpuUsage(cpuAtStart);
+  const serverAtEnd = serverCpu();
   const lastReplyAt = generator.measureStats.lastReplyAt;
   const end = lastReplyAt > 0 ? lastReplyAt : performance.now();
   return {
@@ -240,6 +250,7 @@ async function runPhases(generator: Generator, options: BenchOptions): Promise<M
     seconds: Math.max(0, end - generator.measureStartedAt) / 1000,
     wallSeconds: (performance.now() - generator.measureStartedAt) / 1000,
     cpu,
+    serverCpuUs: serverAtStart === null || serverAtEnd === null ? null : serverAtEnd - serverAtStart,
   };
 }
 
@@ -285,6 +296,13 @@ function result(generator: Generator, options: BenchOptions, m: Measured): Bench
       cpuUsPerRequest: measured.commands > 0 ? cpuUs / measured.commands : 0,
       coreShare: m.wallSeconds > 0 ? cpuUs / 1e6 / m.wallSeconds : 0,
     },
+    server:
+      m.serverCpuUs === null || measured.commands === 0
+        ? null
+        : {
+            cpuUsPerRequest: m.serverCpuUs / measured.commands,
+            coreShare: m.serverCpuUs / 1e6 / m.wallSeconds,
+          },
     connections: { opened: generator.clients.length, failed: Object.fromEntries(failures) },
     node: process.version,
   };

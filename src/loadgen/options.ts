@@ -32,6 +32,8 @@ Usage: ringkv bench [options]
   --value-bytes B            value size [100]
   --load / --no-load         SET every key once before the run [--load]
   --seed S                   seed of key and operation choice [1]
+  --server-pid PID           also report that process's CPU per request over the measured phase
+                             (all its threads; Linux /proc)
   --json                     print the result as JSON (progress still goes to stderr)
   --progress-every S         seconds between progress lines when stderr is not a terminal [5];
                              0 turns progress off
@@ -101,6 +103,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchCliOptions {
         'value-bytes': { type: 'string' },
         load: { type: 'boolean', default: false },
         seed: { type: 'string' },
+        'server-pid': { type: 'string' },
         json: { type: 'boolean', default: false },
         'progress-every': { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -146,6 +149,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchCliOptions {
       load: !noLoad,
       loadPipeline: Math.max(LOAD_PIPELINE, pipeline),
       seed: number(values, 'seed', 1, 0, 2 ** 32 - 1, true),
+      serverPid:
+        values['server-pid'] === undefined
+          ? undefined
+          : number(values, 'server-pid', 0, 1, 2 ** 31 - 1, true),
     },
     json: values.json === true,
     progressEveryS: number(values, 'progress-every', 5, 0, DURATION_S_MAX, false),

@@ -35,6 +35,8 @@ export interface BenchResult {
     /** Its CPU time over the measured phase's wall time: 1 is one core busy. */
     coreShare: number;
   };
+  /** The server's CPU (all its threads) over the measured phase, when --server-pid was given. */
+  server: { cpuUsPerRequest: number; coreShare: number } | null;
   connections: { opened: number; failed: Record<string, number> };
   node: string;
 }
@@ -94,6 +96,11 @@ export function formatResult(result: BenchResult): string {
   const failed = formatErrors(result.connections.failed);
   lines.push(
     `generator: ${generator.cpuUsPerRequest.toFixed(2)} µs CPU per request (user ${(generator.cpuUserUs / 1000).toFixed(0)} ms, system ${(generator.cpuSystemUs / 1000).toFixed(0)} ms), ${(generator.coreShare * 100).toFixed(0)}% of one core`,
+    ...(result.server === null
+      ? []
+      : [
+          `server: ${result.server.cpuUsPerRequest.toFixed(2)} µs CPU per request (all threads), ${(result.server.coreShare * 100).toFixed(0)}% of one core`,
+        ]),
     `connections: ${result.connections.opened} opened, ${failed === '0' ? 'none ended early' : `ended early: ${failed}`}`,
   );
   return lines.join('\n');

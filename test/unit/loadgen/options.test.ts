@@ -98,3 +98,9 @@ for (const [argv, message] of REFUSED) {
     t.throws(() => parseBenchOptions(argv), { code: 'BAD_REQUEST', message });
   });
 }
+
+t.test('--server-pid names the process whose CPU is measured', async (t) => {
+  t.equal(parseBenchOptions(['--server-pid', '4242']).bench.serverPid, 4242);
+  t.equal(parseBenchOptions([]).bench.serverPid, undefined);
+  t.throws(() => parseBenchOptions(['--server-pid', '0']), { code: 'BAD_REQUEST' });
+});

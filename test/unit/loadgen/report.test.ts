@@ -45,6 +45,7 @@ const result: BenchResult = {
     figures('total', { QUORUM: 5, TIMEOUT: 2 }),
   ],
   generator: { cpuUserUs: 10_000, cpuSystemUs: 20_000, cpuUsPerRequest: 14.95, coreShare: 0.15 },
+  server: null,
   connections: { opened: 50, failed: { ECONNRESET: 2 } },
   node: 'v20.20.2',
 };
@@ -94,4 +95,10 @@ t.test('the progress line names the phase, its elapsed time, the live rate and t
     formatProgress({ phase: 'measure', elapsedS: 3, opsPerSec: 0, completed: 7, total: undefined }),
     'measure 3.0 s · 0 ops/s · 7 done',
   );
+});
+
+t.test("with the server's pid the report adds its CPU per request", async (t) => {
+  const text = formatResult({ ...result, server: { cpuUsPerRequest: 42.5, coreShare: 0.85 } });
+  t.match(text, /server: 42\.50 µs CPU per request \(all threads\), 85% of one core/);
+  t.notMatch(formatResult(result), /server:/, 'and says nothing without it');
 });
