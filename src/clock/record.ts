@@ -235,8 +235,7 @@ function readVersion(reader: ByteReader, format: Format): Version {
   } else {
     value = reader.bytes(valueBytes);
   }
-  if (floor === 0) return { dot, clock, ts, value };
-  return past.length === 0 ? { dot, clock, ts, value, floor } : { dot, clock, ts, value, floor, past };
+  return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
 }
 
 /**

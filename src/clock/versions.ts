@@ -128,11 +128,16 @@ function dedupeDots(versions: readonly Version[]): Version[] {
   return [...byDot.values()];
 }
 
+/**
+ * The version carrying this floor and past. Objects come in two shapes only, without a floor or
+ * with both fields, so the merge path stays monomorphic.
+ */
 function withFloor(version: Version, floor: number, past: VClock): Version {
-  if (floorOf(version) === floor && clockSortOrder(pastOf(version), past) === 0) return version;
-  const { floor: _floor, past: _past, ...rest } = version;
-  if (floor === 0) return rest;
-  return past.length === 0 ? { ...rest, floor } : { ...rest, floor, past };
+  if (floorOf(version) === floor && (version.past === past || clockSortOrder(pastOf(version), past) === 0)) {
+    return version;
+  }
+  const { dot, clock, ts, value } = version;
+  return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
 }
 
 /**
@@ -153,14 +158,20 @@ function supersedes(x: Version, y: Version): boolean {
  */
 function dropSuperseded(versions: readonly Version[]): Version[] {
   let floor = 0;
+  for (const version of versions)
+    if (version.floor !== undefined && version.floor > floor) floor = version.floor;
+  const kept: Version[] = [];
+  for (const v of versions) {
+    if (v.ts >= floor && !versions.some((other) => supersedes(other, v))) kept.push(v);
+  }
+  if (floor === 0) return versions.length === 1 ? kept : kept.sort(versionSortOrder);
   let past = EMPTY_CLOCK;
   for (const version of versions) {
-    floor = Math.max(floor, floorOf(version));
-    past = merge(past, pastOf(version));
+    if (version.past !== undefined && version.past !== past) past = merge(past, version.past);
+    if (version.ts < floor) past = merge(past, versionClock(version));
   }
-  for (const version of versions) if (version.ts < floor) past = merge(past, versionClock(version));
-  const kept = versions.filter((v) => v.ts >= floor && !versions.some((other) => supersedes(other, v)));
-  return kept.map((version) => withFloor(version, floor, past)).sort(versionSortOrder);
+  const out = kept.map((version) => withFloor(version, floor, past));
+  return out.length === 1 ? out : out.sort(versionSortOrder);
 }
 
 /**
@@ -244,8 +255,10 @@ export function newVersion(
   assert(highest < UINT32_MAX, `counter of clock node ${node} would overflow`);
   let ts = now;
   for (const entry of seen) ts = Math.max(ts, entry.ts);
-  const made: Version = { dot: { node, counter: highest + 1 }, clock, ts, value };
-  const written = replace ? { ...made, floor: ts } : made;
+  const dot = { node, counter: highest + 1 };
+  const written: Version = replace
+    ? { dot, clock, ts, value, floor: ts, past: EMPTY_CLOCK }
+    : { dot, clock, ts, value };
   const versions = reconcile([...local, written], policy);
   return { versions, written, context: versionClock(written), truncated: dropped };
 }
