@@ -1,0 +1,163 @@
+// The named mutants of issue 15: each is a deliberate break of one mechanism of the engine,
+// applied as a textual patch to one compiled file under dist/src, with the test files that must
+// catch it. To add one, add an entry: a patch whose search text is not found exactly once
+// fails the run, so a refactor cannot silently turn a mutant into a no-op (update the search).
+//
+// `mode: 'every'` demands that every listed test file fails on its own (used for the fault
+// injections: no fault test may pass when its injection does nothing); the default 'any' stops
+// at the first listed file that fails. List the fastest files first.
+
+export interface Patch {
+  /** Compiled file, relative to dist/src. */
+  file: string;
+  search: string;
+  replace: string;
+}
+
+export interface Mutant {
+  name: string;
+  /** What the mutant breaks, in a sentence. */
+  breaks: string;
+  patches: Patch[];
+  /** Test files, relative to dist/test, compiled (.js). */
+  tests: string[];
+  mode?: 'any' | 'every';
+}
+
+const HANDOFF_NEVER_DELIVERS: Patch = {
+  file: 'replica/handoff.js',
+  search: '    tick(now) {\n',
+  replace: '    tick(now) {\n        return;\n',
+};
+
+const READ_REPAIR_OFF: Patch = {
+  file: 'coordinator/coordinator.js',
+  search: '    readRepair(state) {\n',
+  replace: '    readRepair(state) {\n        return;\n',
+};
+
+const KILL_NOOP: Patch = {
+  file: 'main/pool.js',
+  search: 'this.control.set(slot, KILL, 1);',
+  replace: '',
+};
+
+const PAUSE_NOOP: Patch = {
+  file: 'main/pool.js',
+  search: 'this.control.set(slot, PAUSED, 1);',
+  replace: '',
+};
+
+const ISOLATE_NOOP: Patch = {
+  file: 'main/pool.js',
+  search: 'this.control.set(slot, ISOLATED, 1);',
+  replace: '',
+};
+
+export const MUTANTS: Mutant[] = [
+  {
+    name: 'handoff-never-delivers',
+    breaks: 'Handoff.tick returns at once: hints are stored but never sent home',
+    patches: [HANDOFF_NEVER_DELIVERS],
+    tests: ['faults/kill.test.js', 'faults/pause.test.js'],
+  },
+  {
+    name: 'read-repair-off',
+    breaks: 'a get never repairs the replicas that answered with something older',
+    patches: [READ_REPAIR_OFF],
+    tests: ['faults/read-repair.test.js'],
+  },
+  {
+    name: 'anti-entropy-never-exchanges',
+    breaks: 'the anti-entropy driver never starts (or sweeps) an exchange',
+    patches: [
+      {
+        file: 'replica/anti-entropy-driver.js',
+        search: '    tick(now) {\n',
+        replace: '    tick(now) {\n        return;\n',
+      },
+    ],
+    tests: ['faults/dropped-hints.test.js'],
+  },
+  {
+    name: 'kill-noop',
+    breaks: 'fault injection: kill does nothing',
+    patches: [KILL_NOOP],
+    tests: ['faults/race.test.js', 'faults/kill.test.js'],
+    mode: 'every',
+  },
+  {
+    name: 'pause-noop',
+    breaks: 'fault injection: pause does nothing',
+    patches: [PAUSE_NOOP],
+    tests: ['faults/quorum.test.js', 'faults/pause.test.js'],
+    mode: 'every',
+  },
+  {
+    name: 'isolate-noop',
+    breaks: 'fault injection: isolate does nothing',
+    patches: [ISOLATE_NOOP],
+    tests: [
+      'faults/read-repair.test.js',
+      'faults/checkers.test.js',
+      'faults/isolate.test.js',
+      'faults/dropped-hints.test.js',
+    ],
+    mode: 'every',
+  },
+  {
+    name: 'write-acks-after-w-minus-1',
+    breaks: 'a put is acknowledged once W-1 replicas committed',
+    patches: [
+      {
+        file: 'coordinator/coordinator.js',
+        search: "    settlePut(state, verdict) {\n        if (verdict === 'waiting')\n",
+        replace:
+          "    settlePut(state, verdict) {\n        if (verdict === 'waiting' && state.tally.ok < state.tally.needed - 1)\n",
+      },
+    ],
+    tests: ['faults/quorum.test.js'],
+  },
+  {
+    name: 'merkle-misses-first-write',
+    breaks: "the worker's Merkle trees miss the first write of every key (the store hook skips it)",
+    patches: [
+      {
+        file: 'replica/anti-entropy-driver.js',
+        search: 'store.observer = (key, before, after) => this.trees.update(key, before, after);',
+        replace:
+          'store.observer = (key, before, after) => before === undefined || this.trees.update(key, before, after);',
+      },
+    ],
+    tests: ['faults/dropped-hints.test.js'],
+  },
+  {
+    name: 'merkle-update-drops-new-entry',
+    breaks: 'PartitionTree.update forgets the new record of a key it did not hold',
+    patches: [
+      {
+        file: 'replica/merkle.js',
+        search: '        if (oldRecord === undefined && newRecord === undefined)\n',
+        replace: '        if (oldRecord === undefined)\n',
+      },
+    ],
+    tests: ['unit/replica/merkle.test.js'],
+  },
+  {
+    name: 'build-a',
+    breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
+    patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],
+    tests: ['faults/read-repair.test.js', 'faults/kill.test.js', 'faults/pause.test.js'],
+  },
+  {
+    name: 'build-b',
+    breaks: "issue 15's Build B: kill, pause and isolate all do nothing",
+    patches: [KILL_NOOP, PAUSE_NOOP, ISOLATE_NOOP],
+    tests: [
+      'faults/race.test.js',
+      'faults/quorum.test.js',
+      'faults/read-repair.test.js',
+      'faults/kill.test.js',
+    ],
+  },
+];
