@@ -110,6 +110,7 @@ export class Node {
       ...this.replica.stats,
       pendingRequests: this.coordinator.pendingCount(),
       hintsPending: this.store.hintCount(),
+      asyncSyncs: this.store.syncsDone,
       ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
     };
     this.endpoint.send(

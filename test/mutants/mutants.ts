@@ -143,6 +143,73 @@ export const MUTANTS: Mutant[] = [
     ],
     tests: ['unit/replica/merkle.test.js'],
   },
+  // Mutants that show the tests of behaviours nothing exercised before (issue 15, item 3) can fail.
+  {
+    name: 'respawn-without-backoff',
+    breaks: 'a dead worker is restarted at once, without the backoff',
+    patches: [{ file: 'main/pool.js', search: '}, delayMs).unref();', replace: '}, 0).unref();' }],
+    tests: ['faults/respawn.test.js'],
+  },
+  {
+    name: 'outbox-unbounded',
+    breaks: 'a full ring queues without limit instead of failing with BUSY',
+    patches: [
+      {
+        file: 'transport/endpoint.js',
+        search: 'if (outbox.length >= OUTBOX_FRAMES_MAX) {',
+        replace: 'if (outbox.length >= OUTBOX_FRAMES_MAX && false) {',
+      },
+    ],
+    tests: ['integration/error-codes.test.js'],
+  },
+  {
+    name: 'siblings-unbounded',
+    breaks: 'a key takes any number of siblings (no SIBLINGS error)',
+    patches: [
+      {
+        file: 'coordinator/coordinator.js',
+        search: 'if (siblings > SIBLINGS_MAX) {',
+        replace: 'if (siblings > SIBLINGS_MAX && false) {',
+      },
+    ],
+    tests: ['integration/error-codes.test.js'],
+  },
+  {
+    name: 'vdel-ignores-w',
+    breaks: "VDEL drops its W argument and uses the bucket's",
+    patches: [
+      {
+        file: 'server/resp/commands/dynamo.js',
+        search: 'session.bucket.delete(args[1], writeOptions(args[2], w))',
+        replace: 'session.bucket.delete(args[1], writeOptions(args[2], undefined))',
+      },
+    ],
+    tests: ['faults/quorum.test.js'],
+  },
+  {
+    name: 'health-never-503',
+    breaks: '/health answers 200 even when too few workers are up',
+    patches: [
+      {
+        file: 'server/http/status.js',
+        search: "status === 'unavailable' ? 503 : 200",
+        replace: '200',
+      },
+    ],
+    tests: ['integration/http-cluster.test.js'],
+  },
+  {
+    name: 'async-sync-timer-off',
+    breaks: "durability 'async' never syncs (the once-a-second timer is not started)",
+    patches: [
+      {
+        file: 'storage/store.js',
+        search: 'store.syncTimer = setInterval(() => syncable.sync(synced), ASYNC_SYNC_INTERVAL_MS);',
+        replace: '',
+      },
+    ],
+    tests: ['integration/cli-durability.test.js'],
+  },
   {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
