@@ -3,9 +3,10 @@
 // catch it. To add one, add an entry: a patch whose search text is not found exactly once
 // fails the run, so a refactor cannot silently turn a mutant into a no-op (update the search).
 //
-// `mode: 'every'` demands that every listed test file fails on its own (used for the fault
-// injections: no fault test may pass when its injection does nothing); the default 'any' stops
-// at the first listed file that fails. List the fastest files first.
+// `expect` names the assertion that should fail. `mode: 'every'` demands that every listed
+// test file fails on its own (used for the fault injections: no fault test may pass when its
+// injection does nothing); the default 'any' stops at the first listed file that fails. List
+// the fastest files first.
 
 export interface Patch {
   /** Compiled file, relative to dist/src. */
@@ -22,6 +23,11 @@ export interface Mutant {
   /** Test files, relative to dist/test, compiled (.js). */
   tests: string[];
   mode?: 'any' | 'every';
+  /**
+   * A failing assertion's name must match this for a file to count as catching the mutant, so
+   * a mutant that merely crashes the test (a patch gone wrong) is not reported as killed.
+   */
+  expect: RegExp;
 }
 
 const HANDOFF_NEVER_DELIVERS: Patch = {
@@ -60,12 +66,14 @@ export const MUTANTS: Mutant[] = [
     breaks: 'Handoff.tick returns at once: hints are stored but never sent home',
     patches: [HANDOFF_NEVER_DELIVERS],
     tests: ['faults/kill.test.js', 'faults/pause.test.js'],
+    expect: /every hint was handed off/,
   },
   {
     name: 'read-repair-off',
     breaks: 'a get never repairs the replicas that answered with something older',
     patches: [READ_REPAIR_OFF],
     tests: ['faults/read-repair.test.js'],
+    expect: /read repairs were counted/,
   },
   {
     name: 'anti-entropy-never-exchanges',
@@ -78,12 +86,14 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['faults/dropped-hints.test.js'],
+    expect: /anti-entropy repaired/,
   },
   {
     name: 'kill-noop',
     breaks: 'fault injection: kill does nothing',
     patches: [KILL_NOOP],
     tests: ['faults/race.test.js', 'faults/kill.test.js'],
+    expect: /is (seen )?down \(after/,
     mode: 'every',
   },
   {
@@ -91,6 +101,7 @@ export const MUTANTS: Mutant[] = [
     breaks: 'fault injection: pause does nothing',
     patches: [PAUSE_NOOP],
     tests: ['faults/quorum.test.js', 'faults/pause.test.js'],
+    expect: /suspect/,
     mode: 'every',
   },
   {
@@ -103,6 +114,7 @@ export const MUTANTS: Mutant[] = [
       'faults/isolate.test.js',
       'faults/dropped-hints.test.js',
     ],
+    expect: /suspect/,
     mode: 'every',
   },
   {
@@ -117,6 +129,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['faults/quorum.test.js'],
+    expect: /w=3 with one replica hung times out/,
   },
   {
     name: 'merkle-misses-first-write',
@@ -130,6 +143,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['faults/dropped-hints.test.js'],
+    expect: /anti-entropy repaired/,
   },
   {
     name: 'merkle-update-drops-new-entry',
@@ -142,6 +156,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['unit/replica/merkle.test.js'],
+    expect: /leaves, fanout/,
   },
   // Mutants that show the tests of behaviours nothing exercised before (issue 15, item 3) can fail.
   {
@@ -149,6 +164,7 @@ export const MUTANTS: Mutant[] = [
     breaks: 'a dead worker is restarted at once, without the backoff',
     patches: [{ file: 'main/pool.js', search: '}, delayMs).unref();', replace: '}, 0).unref();' }],
     tests: ['faults/respawn.test.js'],
+    expect: /waited out the backoff/,
   },
   {
     name: 'outbox-unbounded',
@@ -161,6 +177,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['integration/error-codes.test.js'],
+    expect: /failed with BUSY/,
   },
   {
     name: 'siblings-unbounded',
@@ -173,6 +190,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['integration/error-codes.test.js'],
+    expect: /SIBLINGS|expected to reject/,
   },
   {
     name: 'vdel-ignores-w',
@@ -185,6 +203,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['faults/quorum.test.js'],
+    expect: /VDEL … W 3 answers -TIMEOUT/,
   },
   {
     name: 'health-never-503',
@@ -197,6 +216,7 @@ export const MUTANTS: Mutant[] = [
       },
     ],
     tests: ['integration/http-cluster.test.js'],
+    expect: /503/,
   },
   {
     name: 'async-sync-timer-off',
@@ -204,17 +224,19 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'storage/store.js',
-        search: 'store.syncTimer = setInterval(() => syncable.sync(synced), ASYNC_SYNC_INTERVAL_MS);',
-        replace: '',
+        search: 'setInterval(() => syncable.sync(synced), ASYNC_SYNC_INTERVAL_MS)',
+        replace: 'setInterval(() => {}, ASYNC_SYNC_INTERVAL_MS)',
       },
     ],
     tests: ['integration/cli-durability.test.js'],
+    expect: /once-a-second sync ran/,
   },
   {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
     patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],
     tests: ['faults/read-repair.test.js', 'faults/kill.test.js', 'faults/pause.test.js'],
+    expect: /read repairs were counted|every hint was handed off/,
   },
   {
     name: 'build-b',
@@ -226,5 +248,6 @@ export const MUTANTS: Mutant[] = [
       'faults/read-repair.test.js',
       'faults/kill.test.js',
     ],
+    expect: /is (seen )?down \(after|suspect/,
   },
 ];

@@ -1,8 +1,9 @@
 // The mutation harness (`npm run test:mutants [-- name …]`): for each mutant of mutants.ts it
 // copies the compiled dist/ to .mutants/<name>/, applies the mutant's patches to the copy, runs
 // the mutant's test files against the copy one after another, and reports the mutant killed
-// (its tests failed) or survived. A surviving mutant, a patch whose search text is not found
-// exactly once, or a baseline (unpatched) failure makes the run exit non-zero.
+// (a listed file failed on the assertion the mutant names in `expect`, or hung) or survived.
+// A surviving mutant, a patch whose search text is not found exactly once, or a baseline
+// (unpatched) failure makes the run exit non-zero.
 //
 // Flags: --list (print the mutants), --no-baseline (skip running the tests unpatched first),
 // --keep (leave the copies and logs in .mutants/). SEED=… is passed to every test file.
@@ -18,7 +19,8 @@ const FILE_LIMIT_MS = 240_000;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const WORK = join(ROOT, '.mutants');
 
-type Outcome = 'passed' | 'failed' | 'timed out';
+/** 'failed otherwise': the file failed, but no failing assertion matched the mutant's `expect`. */
+type Outcome = 'passed' | 'failed' | 'failed otherwise' | 'timed out';
 
 interface FileRun {
   file: string;
@@ -26,6 +28,8 @@ interface FileRun {
   ms: number;
   log: string;
   seed: string | undefined;
+  /** Names of the assertions that failed. */
+  notOk: string[];
 }
 
 interface Verdict {
@@ -83,7 +87,7 @@ function makeCopy(name: string, patches: readonly Patch[]): string {
 }
 
 /** Runs one compiled test file of the copy with node (tap's test API exits non-zero on a failure). */
-function runFile(copy: string, file: string, logName: string): Promise<FileRun> {
+function runFile(copy: string, file: string, logName: string, expect?: RegExp): Promise<FileRun> {
   const started = Date.now();
   const log = join(WORK, 'logs', `${logName}.log`);
   return new Promise((done) => {
@@ -107,9 +111,13 @@ function runFile(copy: string, file: string, logName: string): Promise<FileRun> 
     child.once('close', (code) => {
       clearTimeout(timer);
       writeFileSync(log, output);
-      const outcome: Outcome = timedOut ? 'timed out' : code === 0 ? 'passed' : 'failed';
+      const notOk = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((match) => match[1] ?? '');
+      let outcome: Outcome = timedOut ? 'timed out' : code === 0 ? 'passed' : 'failed';
+      if (outcome === 'failed' && expect !== undefined && !notOk.some((name) => expect.test(name))) {
+        outcome = 'failed otherwise';
+      }
       const seed = /# seed (\d+)/.exec(output)?.[1];
-      done({ file, outcome, ms: Date.now() - started, log, seed });
+      done({ file, outcome, ms: Date.now() - started, log, seed, notOk });
     });
   });
 }
@@ -120,14 +128,19 @@ async function runMutant(mutant: Mutant): Promise<Verdict> {
   const runs: FileRun[] = [];
   const every = mutant.mode === 'every';
   for (const file of mutant.tests) {
-    const run = await runFile(copy, file, `${mutant.name}--${file.replaceAll('/', '_')}`);
+    const run = await runFile(copy, file, `${mutant.name}--${file.replaceAll('/', '_')}`, mutant.expect);
     runs.push(run);
     process.stdout.write(`  ${mutant.name}: ${file} ${run.outcome} (${(run.ms / 1000).toFixed(1)} s)\n`);
-    if (!every && run.outcome !== 'passed') break;
+    if (!every && catches(run)) break;
   }
-  const failing = runs.filter((run) => run.outcome !== 'passed').length;
+  const failing = runs.filter(catches).length;
   const killed = every ? failing === mutant.tests.length : failing > 0;
   return { mutant, killed, runs, ms: Date.now() - started };
+}
+
+/** A file catches a mutant when an expected assertion failed, or when it hung past the limit. */
+function catches(run: FileRun): boolean {
+  return run.outcome === 'failed' || run.outcome === 'timed out';
 }
 
 function table(verdicts: readonly Verdict[]): string {
@@ -199,8 +212,12 @@ async function main(): Promise<number> {
     `${verdicts.length - survivors.length} of ${verdicts.length} mutants killed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   for (const { mutant, runs } of survivors) {
-    for (const run of runs.filter((r) => r.outcome === 'passed')) {
-      console.log(`survived: ${mutant.name} passed ${run.file} (seed ${run.seed ?? '-'}); log ${run.log}`);
+    for (const run of runs.filter((r) => !catches(r))) {
+      const how =
+        run.outcome === 'passed'
+          ? 'passed'
+          : `failed only otherwise (${run.notOk.join('; ') || 'no assertion'})`;
+      console.log(`survived: ${mutant.name}: ${run.file} ${how} (seed ${run.seed ?? '-'}); log ${run.log}`);
     }
   }
   if (!flags.has('--keep')) rmSync(join(WORK, 'baseline'), { recursive: true, force: true });
