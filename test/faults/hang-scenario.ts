@@ -60,7 +60,6 @@ export async function hangScenario(t: Test, fault: 'pause' | 'isolate'): Promise
   const stored = counterSum(faulted, 'hintsStored') - counterSum(before.workers, 'hintsStored');
   t.ok(hinted > 0, `stand-ins hold ${hinted} hints for worker ${target}`);
   t.ok(stored >= hinted, `${stored} hints were stored during the fault`);
-  t.same(load.failuresIn('detected'), [], 'no write issued after the fault was detected failed');
 
   const deliveredBefore = counterSum(faulted, 'hintsDelivered');
   t.equal((await admin('heal')).status, 204, 'heal answers 204');
@@ -71,6 +70,13 @@ export async function hangScenario(t: Test, fault: 'pause' | 'isolate'): Promise
   const { acked, failures } = await load.stop();
   t.comment(
     `${acked.size} writes acknowledged, ${failures.length} failed (${failures.map((f) => f.code).join(' ')})`,
+  );
+  // Writes in flight on the worker when the fault hit, and those routed to it before the
+  // failure detector noticed, move to another coordinator (failover): none fails.
+  t.same(
+    failures.map((f) => `${f.key}: ${f.code} (${f.phase})`),
+    [],
+    'no write failed, not even one in flight on the faulty worker',
   );
 
   const drained = await waitFor(async () => (await counter(db, 'hintsPending')) === 0, 20_000, 100);

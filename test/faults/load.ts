@@ -1,7 +1,6 @@
 // The write load of the fault tests: eight RESP clients SET fresh keys until stopped. Every
 // OK is recorded as acknowledged; every failure is recorded with its error code and with the
-// phase the test had marked when the write was issued, so a test can ask "did any write fail
-// that was issued after the fault was detected?" instead of counting failures in a window.
+// phase the test had marked when the write was issued, so a failure says when it happened.
 import { Redis } from 'ioredis';
 
 export interface LoadResult {
@@ -65,10 +64,6 @@ export class WriteLoad {
         },
       });
     });
-  }
-
-  failuresIn(phase: string): LoadResult['failures'] {
-    return this.failures.filter((failure) => failure.phase === phase);
   }
 
   async stop(): Promise<LoadResult> {

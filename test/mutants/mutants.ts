@@ -158,6 +158,19 @@ export const MUTANTS: Mutant[] = [
     tests: ['unit/replica/merkle.test.js'],
     expect: /leaves, fanout/,
   },
+  {
+    name: 'no-failover',
+    breaks: 'requests waiting on a coordinator that turns suspect fail instead of moving to another',
+    patches: [
+      {
+        file: 'main/pool.js',
+        search: 'if (request.failover !== undefined) {',
+        replace: 'if (request.failover !== undefined && false) {',
+      },
+    ],
+    tests: ['faults/pause.test.js'],
+    expect: /no write failed/,
+  },
   // Mutants that show the tests of behaviours nothing exercised before (issue 15, item 3) can fail.
   {
     name: 'respawn-without-backoff',
