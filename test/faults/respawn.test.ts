@@ -1,6 +1,9 @@
 // Goal: a worker that dies is started again after a backoff, on its own data, as the same worker
-// (same worker id, its versions still there), in a new thread, as often as it dies. Method: kill
-// one worker twice, timing the gap between its death and its restart, and read its own storage.
+// (same worker id, its versions still there), in a new thread, as often as it dies; a worker that
+// keeps failing to start is retried with a doubling backoff. Method: kill workers, time the gaps
+// between death and restarts (lower bounds only), and read their own storage.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { RESPAWN_BACKOFF_MS_MIN } from '../../src/constants.js';
 import { startStack } from '../fixtures/stack.js';
@@ -40,3 +43,42 @@ t.test('a killed worker is respawned after the backoff, as itself, on its own da
     'the respawned worker still holds what it stored before',
   );
 });
+
+t.test(
+  'a worker that keeps failing to start is retried with a doubling backoff, then comes back as itself',
+  async (t) => {
+    const { db } = await startStack(t, 'fault-respawn-backoff', { workers: 3, n: 3, r: 2, w: 2 });
+    const target = 2;
+    const workerId = db.workerIds[target];
+    // Its data directory replaced by a file: each start fails while opening storage.
+    const home = join(db.config.dir, `worker-${target}`);
+    renameSync(home, `${home}.away`);
+    writeFileSync(home, 'not a directory');
+    db.faults.kill(target);
+    const seenAt: number[] = [];
+    const attempts = 4;
+    const watched = await waitFor(
+      async () => {
+        const respawns = (await db.stats()).workers[target]?.respawns ?? 0;
+        while (seenAt.length < respawns) seenAt.push(Date.now());
+        return respawns >= attempts;
+      },
+      15_000,
+      5,
+    );
+    t.ok(watched.held, `${attempts} starts were tried while its storage could not open`);
+    t.equal(db.health()[target]?.health, 'down', 'it stays down meanwhile');
+    const gaps = seenAt.slice(1).map((at, i) => at - (seenAt[i] as number));
+    t.comment(`gaps between tries: ${gaps.join(', ')} ms`);
+    // Each try waits at least the backoff, which doubles: 200, 400, 800 ms after the first try.
+    gaps.forEach((gap, i) => {
+      const backoff = RESPAWN_BACKOFF_MS_MIN * 2 ** (i + 1);
+      t.ok(gap >= backoff - 20, `try ${i + 2} came ${gap} ms after try ${i + 1} (backoff ${backoff} ms)`);
+    });
+    rmSync(home);
+    renameSync(`${home}.away`, home);
+    const up = await waitFor(() => db.health()[target]?.health === 'up', 10_000);
+    t.ok(up.held, `with its storage back it starts (after ${up.ms} ms)`);
+    t.equal(db.workerIds[target], workerId, 'as the same worker id');
+  },
+);

@@ -180,6 +180,19 @@ export const MUTANTS: Mutant[] = [
     expect: /waited out the backoff/,
   },
   {
+    name: 'respawn-backoff-constant',
+    breaks: 'the respawn backoff does not double after a failed start',
+    patches: [
+      {
+        file: 'main/pool.js',
+        search: 'Math.min(delayMs * 2, RESPAWN_BACKOFF_MS_MAX)',
+        replace: 'Math.min(delayMs, RESPAWN_BACKOFF_MS_MAX)',
+      },
+    ],
+    tests: ['faults/respawn.test.js'],
+    expect: /came \d+ ms after try/,
+  },
+  {
     name: 'outbox-unbounded',
     breaks: 'a full ring queues without limit instead of failing with BUSY',
     patches: [
