@@ -258,6 +258,37 @@ export const MUTANTS: Mutant[] = [
     expect: /once-a-second sync ran/,
   },
   {
+    name: 'sigint-unhandled',
+    breaks: 'ringkv start does not handle SIGINT (the process dies without a clean shutdown)',
+    patches: [
+      { file: 'cli/main.js', search: "process.on('SIGINT', () => void stop('SIGINT'));", replace: '' },
+    ],
+    tests: ['integration/cli-durability.test.js'],
+    expect: /SIGINT exits 0/,
+  },
+  {
+    name: 'status-prints-nothing',
+    breaks: 'ringkv status prints nothing of the server it asked',
+    patches: [
+      {
+        file: 'cli/main.js',
+        search: 'console.log(JSON.stringify(await response.json(), null, 2));',
+        replace: 'await response.json();',
+      },
+    ],
+    tests: ['integration/cli-durability.test.js'],
+    expect: /prints the server’s stats/,
+  },
+  {
+    name: 'config-get-forgets-save',
+    breaks: 'CONFIG GET save answers nothing',
+    patches: [
+      { file: 'server/resp/commands/introspection.js', search: "['save', '']", replace: "['saved', '']" },
+    ],
+    tests: ['integration/resp.test.js'],
+    expect: /CONFIG GET save/,
+  },
+  {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
     patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],
