@@ -73,6 +73,8 @@ export interface WorkerReport {
   /** 'up', 'suspect' (heartbeat stalled or requests timed out: routed around) or 'down'. */
   health: 'up' | 'suspect' | 'down';
   respawns: number;
+  /** The current thread's id: a respawned worker keeps its workerId and gets a new threadId. */
+  threadId: number;
   partitionsOwned: number;
   partitionsReplicated: number;
   /** The worker's own counters; null when it did not answer. */
@@ -266,6 +268,7 @@ export class Db implements Bucket {
       alive: this.pool.alive[slot] === true,
       health: HEALTH_NAMES[this.pool.health[slot] ?? Health.DOWN],
       respawns: this.pool.respawns[slot] ?? 0,
+      threadId: this.pool.threadId(slot),
       partitionsOwned: owned[slot] ?? 0,
       partitionsReplicated: replicated[slot] ?? 0,
       counters,

@@ -236,6 +236,11 @@ export class WorkerPool {
     return true;
   }
 
+  /** The thread id of the worker's current thread (a respawn gets a new one); -1 once it exited. */
+  threadId(slot: number): number {
+    return this.threads[slot]?.threadId ?? -1;
+  }
+
   private startWorker(slot: number): Promise<void> {
     const config = this.config;
     const workerConfig: WorkerConfig = {

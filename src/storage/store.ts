@@ -49,6 +49,8 @@ export class Store {
   private tombstoneTotal = 0;
   private hintCountStale = true;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** Syncs the `async` timer completed (reported in stats, so a test can see the timer run). */
+  syncsDone = 0;
   /**
    * Told of every write and removal with the record it replaces (the Merkle trees; `after` is
    * undefined for a removal); must not keep either view.
@@ -85,7 +87,10 @@ export class Store {
     if (options.durability === 'async') {
       // LMDB's no-sync leaves flushing to the OS; sync once a second, like Redis's appendfsync everysec.
       const syncable = root as unknown as { sync(callback: (error?: Error) => void): void }; // not in lmdb-js's typings
-      store.syncTimer = setInterval(() => syncable.sync(() => {}), ASYNC_SYNC_INTERVAL_MS);
+      const synced = (error?: Error) => {
+        if (error === undefined || error === null) store.syncsDone++;
+      };
+      store.syncTimer = setInterval(() => syncable.sync(synced), ASYNC_SYNC_INTERVAL_MS);
       store.syncTimer.unref();
     }
     for (const { value } of root.getRange({})) if (isTombstones(value)) store.tombstoneTotal++;

@@ -121,6 +121,7 @@ export class Node {
       hintsPending: this.store.hintCount(),
       records: this.store.recordCount(),
       tombstones: this.store.tombstoneCount(),
+      asyncSyncs: this.store.syncsDone,
       ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
     };
     this.endpoint.send(

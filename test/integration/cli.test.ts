@@ -1,59 +1,11 @@
 // Goal: `ringkv start` behaves as documented for a user: it prints where it listens, serves
 // RESP, and on SIGTERM during a write load stops cleanly (exit 0) losing no acknowledged
 // write. Method: spawn bin/ringkv.js on ephemeral ports, write with ioredis, restart, read back.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import t from 'tap';
+import { run, startServer } from '../fixtures/cli-process.js';
 import { freshDir } from '../fixtures/tmp-dir.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/ringkv.js', import.meta.url));
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-}
-
-async function startServer(dir: string, extra: string[] = []): Promise<Running> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'start', '--dir', dir, '--port', '0', '--http-port', '0', ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /RESP on 127\.0\.0\.1:(\d+)/.exec(output);
-      if (match !== null) resolve(Number(match[1]));
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`ringkv exited with ${code} before listening:\n${output}`)),
-    );
-  });
-  return { child, port, output: () => output };
-}
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 t.test('ringkv --help lists every start flag and exits 0', async (t) => {
   const { code, stdout } = await run(['--help']);

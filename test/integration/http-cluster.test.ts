@@ -250,6 +250,48 @@ t.test('with fault injection on, /admin pauses and heals a worker and /health fo
   t.equal((await admin('hints/drop')).status, 204);
 });
 
+t.test(
+  '/health answers 503 unavailable when too few workers are up for R or W, and 200 ok after heal',
+  async (t) => {
+    const server = await startHttpServer(stack.db, {
+      host: '127.0.0.1',
+      port: 0,
+      metrics: new ServerMetrics(),
+      maxBodyBytes: MAX_BODY_BYTES,
+      requestTimeoutMs: 5_000,
+      faultInjection: true,
+    });
+    t.teardown(() => server.close());
+    const base = `http://127.0.0.1:${server.port}`;
+    type Health = { status: string; workers: { up: number; states: string[] } };
+    const read = async () => {
+      const response = await fetch(`${base}/health`);
+      return { code: response.status, body: (await response.json()) as Health };
+    };
+    const until = async (done: (health: { code: number; body: Health }) => boolean) => {
+      let health = await read();
+      for (let i = 0; i < 200 && !done(health); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        health = await read();
+      }
+      return health;
+    };
+    for (const worker of [0, 2]) {
+      t.equal((await fetch(`${base}/admin/workers/${worker}/pause`, { method: 'POST' })).status, 204);
+    }
+    const down = await until(({ body }) => body.workers.up === 1);
+    t.same(down.body.workers.states, ['suspect', 'up', 'suspect'], 'both paused workers are suspect');
+    t.equal(down.code, 503, 'one of three workers up cannot meet r=2 or w=2: 503');
+    t.equal(down.body.status, 'unavailable');
+    for (const worker of [0, 2]) {
+      t.equal((await fetch(`${base}/admin/workers/${worker}/heal`, { method: 'POST' })).status, 204);
+    }
+    const back = await until(({ body }) => body.workers.up === 3);
+    t.equal(back.code, 200, 'healed: 200');
+    t.equal(back.body.status, 'ok');
+  },
+);
+
 t.test('bucket props survive closing and reopening the data directory', async (t) => {
   const ownDir = freshDir(t, 'http-props');
   const first = await startStack(ownDir);

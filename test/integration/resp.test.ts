@@ -333,3 +333,17 @@ t.test('close() answers the commands already read before it closes their connect
   t.equal(received, '+OK\r\n'.repeat(count), 'every command read got its reply');
   t.equal(second.connections(), 0);
 });
+
+t.test('CONFIG GET answers the documented parameters as pairs and nothing for others', async (t) => {
+  // What redis-benchmark reads: no RDB snapshots, acknowledged writes committed (an AOF's promise).
+  t.same(await redis.call('CONFIG', 'GET', 'save'), ['save', ''], 'CONFIG GET save');
+  t.same(await redis.call('CONFIG', 'GET', 'APPENDONLY'), ['appendonly', 'yes'], 'CONFIG GET APPENDONLY');
+  t.same(
+    await redis.call('CONFIG', 'GET', 'save', 'appendonly'),
+    ['save', '', 'appendonly', 'yes'],
+    'CONFIG GET save appendonly',
+  );
+  t.same(await redis.call('CONFIG', 'GET', 'maxmemory'), [], 'an unknown parameter matches nothing');
+  await t.rejects(redis.call('CONFIG', 'SET', 'save', ''), /^ERR .*CONFIG GET only/);
+  await t.rejects(redis.call('CONFIG', 'GET'), /^ERR wrong number of arguments/);
+});

@@ -3,13 +3,13 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { hashKeys, md5Batch, md5Into, merkleParents, ringHash } from '../../src/native/index.js';
+import { testSeed } from '../fixtures/seed.js';
 
 const DIGEST_BYTES = 16;
 // Lengths around MD5's 64-byte block: 55 is the longest tail that fits its padding in one block.
 const PADDING_EDGE_LENGTHS = [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129];
 
-const seed = Number(process.env.RINGKV_TEST_SEED ?? Date.now() % 0x7fff_ffff);
-t.comment(`seed ${seed} (set RINGKV_TEST_SEED to repeat)`);
+const seed = testSeed(t);
 
 // mulberry32: a small seeded generator, so a failure can be replayed with the same keys.
 let state = seed >>> 0;

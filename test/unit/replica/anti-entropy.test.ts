@@ -27,10 +27,10 @@ import {
   TreeSet,
   type TreeShape,
 } from '../../../src/replica/merkle.js';
+import { testSeed } from '../../fixtures/seed.js';
 import { Rng } from '../clock/fixtures.js';
 
-const seed = Number(process.env.RINGKV_TEST_SEED ?? Date.now() % 0x7fff_ffff);
-t.comment(`seed ${seed} (set RINGKV_TEST_SEED to repeat)`);
+const seed = testSeed(t);
 const rng = new Rng(seed);
 
 const DEFAULT_SHAPE: TreeShape = { leafCount: MERKLE_LEAF_COUNT, fanout: MERKLE_FANOUT };
