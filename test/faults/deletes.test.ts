@@ -25,12 +25,17 @@ async function keysWithValues(db: Db, keys: readonly string[]): Promise<string[]
   return found;
 }
 
-async function awaitHealth(db: Db, worker: number, wanted: (health: string) => boolean): Promise<string> {
-  const { result } = await eventually(async () => {
+/** Waits (bounded) until the detector's view of `worker` satisfies `wanted`; the wait in ms, or null. */
+async function awaitHealth(
+  db: Db,
+  worker: number,
+  wanted: (health: string) => boolean,
+): Promise<number | null> {
+  const { result, ms } = await eventually(async () => {
     const health = db.health().find((h) => h.worker === worker)?.health ?? 'down';
     return wanted(health) ? [] : [health];
   }, 10_000);
-  return result[0] ?? 'as wanted';
+  return result.length === 0 ? ms : null;
 }
 
 for (const fault of ['pause', 'kill'] as const) {
