@@ -44,14 +44,15 @@ export const MAIN_TIMEOUT_GRACE_MS = 1_000;
 /** Event-loop turns a worker keeps polling its rings before it sleeps on its doorbell. */
 export const IDLE_SPINS_BEFORE_SLEEP = 3;
 
-/**
- * Vector clock entries kept per version; older entries are truncated (Dynamo's scheme). An entry
- * is a worker's lane (see clock/vclock.ts actorOf), so a hot key written concurrently through
- * every worker needs a few per worker; Riak keeps 50 too.
- */
-export const CLOCK_ENTRIES_MAX = 50;
 /** Siblings kept per key; past it the write is refused, the client must resolve them. */
 export const SIBLINGS_MAX = 64;
+/**
+ * Vector clock entries kept per version; older entries are truncated (Dynamo's scheme). An entry
+ * is a worker's lane (see clock/vclock.ts actorOf): a worker holding k siblings of its own may
+ * use k + 1 lanes, so a context that resolves SIBLINGS_MAX siblings needs that many entries, and
+ * room for the other workers' beside them.
+ */
+export const CLOCK_ENTRIES_MAX = 2 * SIBLINGS_MAX;
 
 /** How often a worker looks for hints whose owner is back, and how many it sends per owner per pass. */
 export const HANDOFF_INTERVAL_MS = 250;

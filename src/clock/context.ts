@@ -11,7 +11,7 @@ import { EMPTY_CLOCK, type VClock } from './vclock.js';
 /** Format 1 contexts (before lanes) are still accepted. */
 const CONTEXT_FORMAT = 2;
 /** A context is the join of at most SIBLINGS_MAX truncated clocks; this bounds what we parse. */
-export const CONTEXT_ENTRIES_MAX = 4000;
+export const CONTEXT_ENTRIES_MAX = 8192;
 const CONTEXT_BYTES_MAX = 1 + encodedClockBytes(CONTEXT_ENTRIES_MAX);
 const CONTEXT_CHARS_MAX = Math.ceil((CONTEXT_BYTES_MAX * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
