@@ -31,6 +31,7 @@ import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts
 import { Health } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
+import { DirLock } from './dir-lock.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
@@ -135,16 +136,18 @@ export class Db implements Bucket {
    * coordinator's ring in order.
    */
   private readonly writesInFlight = new Map<string, Promise<unknown>>();
+  private readonly lock: DirLock;
   private readonly listsByN = new Map<number, number[][]>();
   private readonly healthyTargets = new Map<number, Uint8Array[]>();
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
 
-  private constructor(config: Config, ring: Ring, pool: WorkerPool) {
+  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
+    this.lock = lock;
     this.reader = new ReplicaReader({
       dir: config.dir,
       workerCount: ring.workerCount,
@@ -161,16 +164,24 @@ export class Db implements Bucket {
 
   static async open(options: OpenOptions): Promise<Db> {
     const config = parseConfig(options);
-    const ring = loadOrCreateRing(
-      config.dir,
-      config.partitions ?? PARTITION_COUNT_DEFAULT,
-      config.workers,
-      defaultWorkerCount(),
-    );
-    checkPartitionCount(ring, config.partitions, config.dir);
-    checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
-    const pool = await WorkerPool.start(config, ring);
-    return new Db(config, ring, pool);
+    // Before anything reads or writes the directory: a second database on it would run a
+    // second set of workers with the same ids over the same LMDB environments.
+    const lock = DirLock.acquire(config.dir);
+    try {
+      const ring = loadOrCreateRing(
+        config.dir,
+        config.partitions ?? PARTITION_COUNT_DEFAULT,
+        config.workers,
+        defaultWorkerCount(),
+      );
+      checkPartitionCount(ring, config.partitions, config.dir);
+      checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
+      const pool = await WorkerPool.start(config, ring);
+      return new Db(config, ring, pool, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   get workerCount(): number {
@@ -291,9 +302,12 @@ export class Db implements Bucket {
     return this.defaultView.explain(key);
   }
 
-  /** Commits everything and stops the workers; a second call waits for the first. */
+  /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
-    this.closing ??= this.pool.close().then(() => this.reader.close());
+    this.closing ??= this.pool
+      .close()
+      .then(() => this.reader.close())
+      .finally(() => this.lock.release());
     return this.closing;
   }
 
