@@ -28,8 +28,9 @@ import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
 import { ringHash } from '../native/index.js';
 import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts } from '../ring/index.js';
-import { Health } from '../transport/control.js';
+import { Health, STORAGE_FAILED } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
+import type { WorkerStatsReply } from '../worker/protocol.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
 import { DirLock } from './dir-lock.js';
 import { WorkerPool } from './pool.js';
@@ -78,8 +79,20 @@ export interface WorkerReport {
   threadId: number;
   partitionsOwned: number;
   partitionsReplicated: number;
+  /** 'failed' while the worker refuses writes because a commit failed (full disk): reads go on. */
+  storage: StorageHealth;
+  /** Why its storage failed, while it is failed; null when it is not, or the worker did not answer. */
+  storageError: string | null;
   /** The worker's own counters; null when it did not answer. */
   counters: Record<string, number> | null;
+}
+
+export type StorageHealth = 'ok' | 'failed';
+
+export interface WorkerHealth {
+  worker: number;
+  health: 'up' | 'suspect' | 'down';
+  storage: StorageHealth;
 }
 
 export interface DbStats {
@@ -203,12 +216,20 @@ export class Db implements Bucket {
     return name === 'default' ? this.defaultView : new BucketView(this, name);
   }
 
-  /** Each worker's health as the failure detector sees it now (no round trip to the workers). */
-  health(): { worker: number; health: 'up' | 'suspect' | 'down' }[] {
+  /**
+   * Each worker's health as the failure detector sees it now, and whether its storage refuses
+   * writes (both read from shared memory: no round trip to the workers).
+   */
+  health(): WorkerHealth[] {
     return Array.from({ length: this.ring.workerCount }, (_, worker) => ({
       worker,
       health: HEALTH_NAMES[this.pool.health[worker] ?? Health.DOWN],
+      storage: this.storageHealth(worker),
     }));
+  }
+
+  private storageHealth(worker: number): StorageHealth {
+    return this.pool.control.get(worker, STORAGE_FAILED) === 0 ? 'ok' : 'failed';
   }
 
   /**
@@ -264,12 +285,12 @@ export class Db implements Bucket {
   }
 
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
-    let counters: Record<string, number> | null = null;
+    let reply: WorkerStatsReply | null = null;
     if (this.pool.alive[slot]) {
       const id = this.pool.nextId();
       const frame = this.pool.writer.begin({ type: MessageType.STATS, requestId: id }).finish();
-      counters = await this.pool.send(slot, id, frame).then(
-        ([json]) => JSON.parse(Buffer.from(json ?? EMPTY).toString()) as Record<string, number>,
+      reply = await this.pool.send(slot, id, frame).then(
+        ([json]) => JSON.parse(Buffer.from(json ?? EMPTY).toString()) as WorkerStatsReply,
         () => null,
       );
     }
@@ -282,7 +303,9 @@ export class Db implements Bucket {
       threadId: this.pool.threadId(slot),
       partitionsOwned: owned[slot] ?? 0,
       partitionsReplicated: replicated[slot] ?? 0,
-      counters,
+      storage: this.storageHealth(slot),
+      storageError: reply?.storageError ?? null,
+      counters: reply?.counters ?? null,
     };
   }
 
