@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "ringkv_native",
-      "sources": ["native/addon.cc", "native/md5.cc", "native/merkle.cc"],
+      "sources": ["native/addon.cc", "native/md5.cc", "native/merkle.cc", "native/lock.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

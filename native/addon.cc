@@ -6,8 +6,9 @@
 
 namespace ringkv {
 
-// Defined in merkle.cc; declared here, its only caller, as merkle.cc has no header.
+// Defined in merkle.cc and lock.cc; declared here, their only caller, as neither has a header.
 void RegisterMerkle(Napi::Env env, Napi::Object exports);
+void RegisterLock(Napi::Env env, Napi::Object exports);
 
 }  // namespace ringkv
 
@@ -15,6 +16,7 @@ void RegisterMerkle(Napi::Env env, Napi::Object exports);
 static Napi::Object InitRingkvNative(Napi::Env env, Napi::Object exports) {
   ringkv::RegisterMd5(env, exports);
   ringkv::RegisterMerkle(env, exports);
+  ringkv::RegisterLock(env, exports);
   return exports;
 }
 

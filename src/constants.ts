@@ -77,6 +77,13 @@ export const AE_EXCHANGES_ACTIVE_MAX = 2;
 export const AE_SWEEP_INTERVAL_MS = 500;
 
 export const LMDB_MAP_BYTES_DEFAULT = 64 * 1024 * 1024 * 1024;
+/**
+ * After a commit failed (full disk), a worker writes nothing to its environment but a probe
+ * this often, and only once the file system has this much free: a small write can commit
+ * into pages LMDB freed earlier even on a full disk, and would end the failed state too soon.
+ */
+export const STORAGE_PROBE_INTERVAL_MS = 1_000;
+export const STORAGE_PROBE_FREE_BYTES_MIN = 1024 * 1024;
 export const WORKER_START_TIMEOUT_MS = 20_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);

@@ -20,6 +20,11 @@ export const ERROR_CODES = {
   },
   STORAGE: { resp: 'STORAGE', http: 507, summary: 'the storage engine failed to commit (disk or map full)' },
   CLOSED: { resp: 'CLOSED', http: 503, summary: 'the database is closed or closing' },
+  LOCKED: {
+    resp: 'LOCKED',
+    http: 423,
+    summary: 'the data directory is held by another open database (this or another process)',
+  },
   INTERNAL: { resp: 'ERR', http: 500, summary: 'an unexpected internal failure' },
 } as const;
 

@@ -10,6 +10,8 @@ export type {
   ExplainedVersion,
   Explanation,
   GetResult,
+  StorageHealth,
+  WorkerHealth,
   WorkerReport,
   WriteOptions,
   WriteResult,

@@ -13,7 +13,7 @@ import {
   type VClock,
 } from '../clock/index.js';
 import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
-import { errorCodeToStatus, KvError } from '../errors.js';
+import { errorCodeToStatus, KvError, statusToErrorCode } from '../errors.js';
 import type { Links } from '../replica/links.js';
 import { frameToPolicy, type Replica } from '../replica/replica.js';
 import {
@@ -27,7 +27,7 @@ import {
   NO_HINT,
 } from '../transport/frames.js';
 import { DeadlineQueue } from './deadlines.js';
-import { addResult, allAnswered, newTally, type Tally, type Verdict } from './quorum-core.js';
+import { addResult, allAnswered, failureCode, newTally, type Tally, type Verdict } from './quorum-core.js';
 
 interface Base {
   readonly mainRequestId: number;
@@ -45,6 +45,9 @@ interface State extends Base {
    * a stand-in coordinator may hold nothing while the replicas hold the key.
    */
   existed: boolean;
+  /** Replicas whose write failed with STORAGE (full disk), and the first one's message. */
+  storageFailures: number;
+  storageMessage: string;
 }
 
 const EXISTED = Uint8Array.of(1);
@@ -105,13 +108,15 @@ export class Coordinator {
       pendingSlots: new Set(targets.map((target) => target.slot)),
       context: encodeContext(made.context),
       existed,
+      storageFailures: 0,
+      storageMessage: '',
     });
     const self = targets.find((target) => target.slot === this.links.slot);
     const write = this.writeLocal(key, record, self?.hintOwner ?? NO_HINT);
     this.localWrites.add(write);
     write.then(
-      () => this.onAnswer(id, this.links.slot, true),
-      () => this.onAnswer(id, this.links.slot, false),
+      () => this.onAnswer(id, this.links.slot, null),
+      (error: unknown) => this.onAnswer(id, this.links.slot, toKvError(error)),
     );
     for (const { slot, hintOwner } of targets) {
       if (slot === this.links.slot) continue;
@@ -150,7 +155,10 @@ export class Coordinator {
   onReplicateAck(from: number, frame: Frame): void {
     const state = this.states.get(frame.requestId);
     if (frame.status === 0 && state !== undefined && frame.fields[0]?.[0] === 1) state.existed = true;
-    this.onAnswer(frame.requestId, from, frame.status === 0);
+    // A failed ack carries its error's message (status 0: whether the replica held a value).
+    const failure =
+      frame.status === 0 ? null : new KvError(statusToErrorCode(frame.status), fieldText(frame.fields[0]));
+    this.onAnswer(frame.requestId, from, failure);
   }
 
   /** Fails every request whose deadline passed: the replicas that did not answer in time count as failed. */
@@ -185,10 +193,14 @@ export class Coordinator {
     return id;
   }
 
-  private onAnswer(id: number, from: number, ok: boolean): void {
+  /** A replica's answer to a put: null when its write committed, else why it failed. */
+  private onAnswer(id: number, from: number, failure: KvError | null): void {
     const state = this.states.get(id);
     if (state === undefined || !state.pendingSlots.delete(from)) return;
-    const verdict = addResult(state.tally, ok);
+    if (failure?.code === 'STORAGE' && state.storageFailures++ === 0) {
+      state.storageMessage = `worker ${from}: ${failure.message}`;
+    }
+    const verdict = addResult(state.tally, failure === null);
     if (!state.replied) this.settlePut(state, verdict);
     if (allAnswered(state.tally)) this.states.delete(id);
   }
@@ -207,8 +219,8 @@ export class Coordinator {
   private sendOrFail(slot: number, frame: Uint8Array, id: number): void {
     try {
       this.links.endpoint.send(slot, frame);
-    } catch {
-      this.onAnswer(id, slot, false);
+    } catch (error) {
+      this.onAnswer(id, slot, toKvError(error));
     }
   }
 
@@ -230,15 +242,23 @@ export class Coordinator {
   private replyQuorumFailure(state: State): void {
     const { ok, needed, total } = state.tally;
     const message = `write quorum not met: ${ok} of ${total} replicas succeeded; ${needed} needed`;
+    if (failureCode(state.tally, state.storageFailures) === 'STORAGE') {
+      const detail = `${state.storageFailures} could not commit (first, ${state.storageMessage})`;
+      return this.replyError(state.mainRequestId, new KvError('STORAGE', `${message}; ${detail}`));
+    }
     this.replyError(state.mainRequestId, new KvError('QUORUM', message));
   }
 
   private replyError(requestId: number, error: unknown): void {
     this.replica.stats.failedRequests++;
-    const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
+    const failure = toKvError(error);
     const { writer, endpoint, mainEndpoint } = this.links;
     writer.begin({ type: MessageType.REPLY, requestId, status: errorCodeToStatus(failure.code) });
     endpoint.send(mainEndpoint, writer.stringField(failure.message).finish());
     endpoint.flushSoon();
   }
+}
+
+function toKvError(error: unknown): KvError {
+  return error instanceof KvError ? error : new KvError('INTERNAL', String(error));
 }

@@ -33,3 +33,14 @@ export function verdict(tally: Tally): Verdict {
 export function allAnswered(tally: Tally): boolean {
   return tally.ok + tally.failed === tally.total;
 }
+
+/**
+ * What an unreachable quorum failed of: STORAGE when replicas that could not commit (a full
+ * disk) are what made it unreachable — without their failures it could still be met — else
+ * QUORUM.
+ */
+export function failureCode(tally: Tally, storageFailures: number): 'STORAGE' | 'QUORUM' {
+  assert(storageFailures >= 0 && storageFailures <= tally.failed, 'storage failures are failures');
+  const otherFailures = tally.failed - storageFailures;
+  return storageFailures > 0 && tally.total - otherFailures >= tally.needed ? 'STORAGE' : 'QUORUM';
+}

@@ -28,9 +28,11 @@ import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
 import { ringHash } from '../native/index.js';
 import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts } from '../ring/index.js';
-import { Health } from '../transport/control.js';
+import { Health, STORAGE_FAILED } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
+import type { WorkerStatsReply } from '../worker/protocol.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
+import { DirLock } from './dir-lock.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
@@ -77,8 +79,20 @@ export interface WorkerReport {
   threadId: number;
   partitionsOwned: number;
   partitionsReplicated: number;
+  /** 'failed' while the worker refuses writes because a commit failed (full disk): reads go on. */
+  storage: StorageHealth;
+  /** Why its storage failed, while it is failed; null when it is not, or the worker did not answer. */
+  storageError: string | null;
   /** The worker's own counters; null when it did not answer. */
   counters: Record<string, number> | null;
+}
+
+export type StorageHealth = 'ok' | 'failed';
+
+export interface WorkerHealth {
+  worker: number;
+  health: 'up' | 'suspect' | 'down';
+  storage: StorageHealth;
 }
 
 export interface DbStats {
@@ -135,16 +149,18 @@ export class Db implements Bucket {
    * coordinator's ring in order.
    */
   private readonly writesInFlight = new Map<string, Promise<unknown>>();
+  private readonly lock: DirLock;
   private readonly listsByN = new Map<number, number[][]>();
   private readonly healthyTargets = new Map<number, Uint8Array[]>();
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
 
-  private constructor(config: Config, ring: Ring, pool: WorkerPool) {
+  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
+    this.lock = lock;
     this.reader = new ReplicaReader({
       dir: config.dir,
       workerCount: ring.workerCount,
@@ -161,16 +177,24 @@ export class Db implements Bucket {
 
   static async open(options: OpenOptions): Promise<Db> {
     const config = parseConfig(options);
-    const ring = loadOrCreateRing(
-      config.dir,
-      config.partitions ?? PARTITION_COUNT_DEFAULT,
-      config.workers,
-      defaultWorkerCount(),
-    );
-    checkPartitionCount(ring, config.partitions, config.dir);
-    checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
-    const pool = await WorkerPool.start(config, ring);
-    return new Db(config, ring, pool);
+    // Before anything reads or writes the directory: a second database on it would run a
+    // second set of workers with the same ids over the same LMDB environments.
+    const lock = DirLock.acquire(config.dir);
+    try {
+      const ring = loadOrCreateRing(
+        config.dir,
+        config.partitions ?? PARTITION_COUNT_DEFAULT,
+        config.workers,
+        defaultWorkerCount(),
+      );
+      checkPartitionCount(ring, config.partitions, config.dir);
+      checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
+      const pool = await WorkerPool.start(config, ring);
+      return new Db(config, ring, pool, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   get workerCount(): number {
@@ -192,12 +216,20 @@ export class Db implements Bucket {
     return name === 'default' ? this.defaultView : new BucketView(this, name);
   }
 
-  /** Each worker's health as the failure detector sees it now (no round trip to the workers). */
-  health(): { worker: number; health: 'up' | 'suspect' | 'down' }[] {
+  /**
+   * Each worker's health as the failure detector sees it now, and whether its storage refuses
+   * writes (both read from shared memory: no round trip to the workers).
+   */
+  health(): WorkerHealth[] {
     return Array.from({ length: this.ring.workerCount }, (_, worker) => ({
       worker,
       health: HEALTH_NAMES[this.pool.health[worker] ?? Health.DOWN],
+      storage: this.storageHealth(worker),
     }));
+  }
+
+  private storageHealth(worker: number): StorageHealth {
+    return this.pool.control.get(worker, STORAGE_FAILED) === 0 ? 'ok' : 'failed';
   }
 
   /**
@@ -253,12 +285,12 @@ export class Db implements Bucket {
   }
 
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
-    let counters: Record<string, number> | null = null;
+    let reply: WorkerStatsReply | null = null;
     if (this.pool.alive[slot]) {
       const id = this.pool.nextId();
       const frame = this.pool.writer.begin({ type: MessageType.STATS, requestId: id }).finish();
-      counters = await this.pool.send(slot, id, frame).then(
-        ([json]) => JSON.parse(Buffer.from(json ?? EMPTY).toString()) as Record<string, number>,
+      reply = await this.pool.send(slot, id, frame).then(
+        ([json]) => JSON.parse(Buffer.from(json ?? EMPTY).toString()) as WorkerStatsReply,
         () => null,
       );
     }
@@ -271,7 +303,9 @@ export class Db implements Bucket {
       threadId: this.pool.threadId(slot),
       partitionsOwned: owned[slot] ?? 0,
       partitionsReplicated: replicated[slot] ?? 0,
-      counters,
+      storage: this.storageHealth(slot),
+      storageError: reply?.storageError ?? null,
+      counters: reply?.counters ?? null,
     };
   }
 
@@ -291,9 +325,12 @@ export class Db implements Bucket {
     return this.defaultView.explain(key);
   }
 
-  /** Commits everything and stops the workers; a second call waits for the first. */
+  /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
-    this.closing ??= this.pool.close().then(() => this.reader.close());
+    this.closing ??= this.pool
+      .close()
+      .then(() => this.reader.close())
+      .finally(() => this.lock.release());
     return this.closing;
   }
 

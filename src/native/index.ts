@@ -22,6 +22,12 @@ export interface NativeAddon {
    * parents to out, 16 bytes each. out may be children itself (the level is reduced in place).
    */
   merkleParents(children: Uint8Array, childCount: number, fanout: number, out: Uint8Array): void;
+  /**
+   * Takes an exclusive flock(2) on the open file `fd` without waiting: true when taken, false
+   * when another open file description holds it (another process, or another open() in this
+   * one). The kernel releases it when the descriptor closes or the process ends.
+   */
+  flockExclusive(fd: number): boolean;
 }
 
 const ADDON_RELATIVE_PATH = path.join('build', 'Release', 'ringkv_native.node');
@@ -51,7 +57,7 @@ function loadAddon(): NativeAddon {
 }
 
 export const native: NativeAddon = loadAddon();
-export const { md5Batch, md5Into, merkleParents } = native;
+export const { md5Batch, md5Into, merkleParents, flockExclusive } = native;
 
 let scratchData = new Uint8Array(SCRATCH_DATA_BYTES_INITIAL);
 let scratchOffsets = new Uint32Array(SCRATCH_KEYS_INITIAL + 1);

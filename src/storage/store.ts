@@ -3,10 +3,17 @@
 // small metadata database. A single database rather than one per partition lets writes to
 // many partitions share one transaction (lmdb-js batches the puts of one event-loop turn:
 // group commit), and moving or scanning a partition is a range over its 2-byte prefix.
+// A failed commit (full disk) puts the store in a failed state: every write is refused
+// with STORAGE at once, reads go on, and a periodic probe write ends the state once space
+// has come back. Writing on to an environment whose commits fail ended, here, in heap
+// corruption after thousands of failures.
 import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { isOldTombstones } from '../clock/index.js';
+import { STORAGE_PROBE_FREE_BYTES_MIN, STORAGE_PROBE_INTERVAL_MS } from '../constants.js';
 import { KvError } from '../errors.js';
 
 export type Durability = 'commit' | 'sync' | 'async';
@@ -18,8 +25,7 @@ export interface StoreOptions {
 }
 
 const WORKER_ID_KEY = 'workerId';
-/** A pending removal in `pending`: reads see no record. */
-const REMOVED = Symbol('removed');
+const PROBE_KEY = 'storageProbe';
 /** Named databases (meta, hints) are entries of LMDB's main database too. */
 const NAMED_DB_COUNT = 2;
 const EMPTY = Buffer.alloc(0);
@@ -28,20 +34,45 @@ const ASYNC_SYNC_INTERVAL_MS = 1000;
 /** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
 type FastBuffer = Buffer & { isGlobal?: boolean };
 
+/** A pending removal in `pending`, one object per removal so each knows if it is the newest: reads see no record. */
+interface Removal {
+  readonly removed: true;
+}
+
 function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+/** How a store's commits fare: counted since it opened. */
+export interface StorageCounters {
+  /** Write operations whose commit failed. */
+  failedCommits: number;
+  /** Writes refused without being tried, while the store was failed. */
+  refusedWrites: number;
+  /** Probe writes tried while failed. */
+  probes: number;
 }
 
 export class Store {
   readonly workerId: number;
   readonly durability: Durability;
+  readonly path: string;
+  readonly storageCounters: StorageCounters = { failedCommits: 0, refusedWrites: 0, probes: 0 };
+  /** Told when the store enters the failed state (true) and when a probe ends it (false). */
+  onFailedChange: ((failed: boolean) => void) | null = null;
   private readonly root: RootDatabase<Buffer, Buffer>;
+  private readonly meta: Database<unknown, string>;
+  /** Why the last commit failed, while writes are refused; null while commits succeed. */
+  private failure: string | null = null;
+  private failedAtMs = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private closed = false;
   /**
    * Records written but not yet committed, by storage key. A read must see them: the
    * coordinator reads, merges and writes in one synchronous step, and two writes to one key
    * in the same batch must merge with each other, not each with the committed record.
    */
-  private readonly pending = new Map<string, Uint8Array | typeof REMOVED>();
+  private readonly pending = new Map<string, Uint8Array | Removal>();
   /** Hints: versions this worker holds for an owner that was down, keyed [owner slot][storage key]. */
   private readonly hintDb: Database<Buffer, Buffer>;
   private hintTotal = 0;
@@ -53,7 +84,8 @@ export class Store {
   syncsDone = 0;
   /**
    * Told of every write and removal with the record it replaces (the Merkle trees; `after` is
-   * undefined for a removal); must not keep either view.
+   * undefined for a removal), and again, reversed, when its commit failed; must not keep
+   * either view.
    */
   observer:
     | ((key: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined) => void)
@@ -62,10 +94,12 @@ export class Store {
   private constructor(
     root: RootDatabase<Buffer, Buffer>,
     meta: Database<unknown, string>,
-    durability: Durability,
+    options: StoreOptions,
   ) {
     this.root = root;
-    this.durability = durability;
+    this.meta = meta;
+    this.durability = options.durability;
+    this.path = options.path;
     this.hintDb = root.openDB<Buffer, Buffer>('hints', { keyEncoding: 'binary', encoding: 'binary' });
     const stored = meta.get(WORKER_ID_KEY);
     this.workerId = typeof stored === 'number' ? stored : randomInt(1, 0xffff_ffff);
@@ -83,7 +117,7 @@ export class Store {
       noSync: options.durability === 'async',
     });
     const meta = root.openDB<unknown, string>('meta', { encoding: 'msgpack', keyEncoding: 'ordered-binary' });
-    const store = new Store(root, meta, options.durability);
+    const store = new Store(root, meta, options);
     if (options.durability === 'async') {
       // LMDB's no-sync leaves flushing to the OS; sync once a second, like Redis's appendfsync everysec.
       const syncable = root as unknown as { sync(callback: (error?: Error) => void): void }; // not in lmdb-js's typings
@@ -102,8 +136,7 @@ export class Store {
   /** The record under `key`, uncommitted writes included; a view the caller must not keep past the next write. */
   read(key: Uint8Array): Uint8Array | undefined {
     const waiting = this.pending.get(keyString(key));
-    if (waiting === REMOVED) return undefined;
-    if (waiting !== undefined) return waiting;
+    if (waiting !== undefined) return waiting instanceof Uint8Array ? waiting : undefined;
     const found = this.root.getBinaryFast(Buffer.from(key.buffer, key.byteOffset, key.byteLength)) as
       | FastBuffer
       | undefined;
@@ -114,11 +147,23 @@ export class Store {
       : found;
   }
 
+  /** True while writes are refused because a commit failed. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** Why the last commit failed, while the store is failed; null otherwise. */
+  get failureReason(): string | null {
+    return this.failure;
+  }
+
   /**
    * Writes a record; resolves once it is committed (and flushed to disk when durability is
-   * `sync`). Rejects with KvError STORAGE when the commit fails (full disk or map).
+   * `sync`). Rejects with KvError STORAGE when the commit fails (full disk), and at once,
+   * without writing, while the store is failed.
    */
   async write(key: Uint8Array, record: Uint8Array): Promise<void> {
+    this.checkWritable();
     const id = keyString(key);
     const before = this.read(key);
     this.observer?.(key, before, record);
@@ -128,11 +173,26 @@ export class Store {
       await this.root.put(Buffer.from(key), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
       if (this.durability === 'sync') await this.root.flushed;
     } catch (error) {
-      throw new KvError('STORAGE', `commit failed: ${(error as Error).message}`);
-    } finally {
-      // Only the newest pending write for a key may clear it; older commits leave it be.
-      if (this.pending.get(id) === record) this.pending.delete(id);
+      this.settle(key, id, record, true);
+      throw this.commitFailed(error);
     }
+    this.settle(key, id, record, false);
+  }
+
+  /**
+   * A write's or removal's commit finished: the newest pending one for a key clears it, older
+   * ones leave it be. When it failed, the observer and the tombstone count were told it
+   * replaced the key's last record, but the key holds what last committed instead. (A failed
+   * one that a newer one replaced needs nothing: the newer one's own outcome settles the key.)
+   */
+  private settle(key: Uint8Array, id: string, written: Uint8Array | Removal, failed: boolean): void {
+    if (this.pending.get(id) !== written) return;
+    this.pending.delete(id);
+    if (!failed) return;
+    const believed = written instanceof Uint8Array ? written : undefined;
+    const stored = this.read(key);
+    this.observer?.(key, believed, stored);
+    this.countTombstones(believed, stored);
   }
 
   /**
@@ -140,19 +200,21 @@ export class Store {
    * one synchronous step, so no write can slip between them); resolves true once committed.
    */
   async removeIf(key: Uint8Array, removable: (record: Uint8Array) => boolean): Promise<boolean> {
+    this.checkWritable();
     const before = this.read(key);
     if (before === undefined || !removable(before)) return false;
     const id = keyString(key);
+    const removal: Removal = { removed: true };
     this.observer?.(key, before, undefined);
     this.countTombstones(before, undefined);
-    this.pending.set(id, REMOVED);
+    this.pending.set(id, removal);
     try {
       await this.root.remove(Buffer.from(key));
     } catch (error) {
-      throw new KvError('STORAGE', `commit failed: ${(error as Error).message}`);
-    } finally {
-      if (this.pending.get(id) === REMOVED) this.pending.delete(id);
+      this.settle(key, id, removal, true);
+      throw this.commitFailed(error);
     }
+    this.settle(key, id, removal, false);
     return true;
   }
 
@@ -174,12 +236,14 @@ export class Store {
 
   /** Records a hint durably: this worker holds `key` on behalf of `owner`. */
   async addHint(owner: number, key: Uint8Array): Promise<void> {
-    await this.hintDb.put(Buffer.concat([Uint8Array.of(owner), key]), EMPTY);
+    this.checkWritable();
+    await this.commit(this.hintDb.put(Buffer.concat([Uint8Array.of(owner), key]), EMPTY));
     this.hintCountStale = true;
   }
 
   async removeHint(owner: number, key: Uint8Array): Promise<void> {
-    await this.hintDb.remove(Buffer.concat([Uint8Array.of(owner), key]));
+    this.checkWritable();
+    await this.commit(this.hintDb.remove(Buffer.concat([Uint8Array.of(owner), key])));
     this.hintCountStale = true;
   }
 
@@ -206,7 +270,8 @@ export class Store {
   }
 
   async dropHints(): Promise<void> {
-    await this.hintDb.clearAsync();
+    this.checkWritable();
+    await this.commit(this.hintDb.clearAsync());
     this.hintCountStale = true;
   }
 
@@ -224,12 +289,135 @@ export class Store {
     for (const { key, value } of range) yield { key, record: value };
   }
 
+  /**
+   * lmdb-js leaves one promise of every failed commit unhandled (the one it makes itself to
+   * start a batch). The worker's process-wide handler passes each unhandled rejection here:
+   * true when it was such a commit failure, which then counts like any other.
+   */
+  absorbRejection(reason: unknown): boolean {
+    if (!isCommitFailure(reason)) return false;
+    this.enterFailed(reason);
+    return true;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
-    await this.root.committed;
-    await this.root.flushed;
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    // A last commit that failed has failed its writes already; closing goes on regardless.
+    await Promise.resolve(this.root.committed).catch(() => {});
+    await Promise.resolve(this.root.flushed).catch(() => {});
     await this.root.close();
   }
+
+  private checkWritable(): void {
+    if (this.failure === null) return;
+    this.storageCounters.refusedWrites++;
+    const seconds = Math.round((Date.now() - this.failedAtMs) / 1000);
+    throw new KvError(
+      'STORAGE',
+      `writes to ${this.path} are refused since a commit failed ${seconds} s ago (${this.failure}); ` +
+        `they resume once ${STORAGE_PROBE_FREE_BYTES_MIN} bytes are free and a probe write commits`,
+    );
+  }
+
+  private async commit(operation: Promise<unknown>): Promise<void> {
+    try {
+      await operation;
+    } catch (error) {
+      throw this.commitFailed(error);
+    }
+  }
+
+  /**
+   * A write failed. A failed commit (not a write lmdb-js refused before committing, like a
+   * closed database) puts the store in the failed state at once; a probe ends it. The
+   * cause arrives separately and replaces the generic reason a moment later.
+   */
+  private commitFailed(error: unknown): KvError {
+    if (!isCommitFailure(error)) {
+      return new KvError('STORAGE', `write to ${this.path} failed: ${describe(error)}`);
+    }
+    this.storageCounters.failedCommits++;
+    this.enterFailed(error);
+    return new KvError('STORAGE', `commit failed in ${this.path}; writes are refused until space is freed`);
+  }
+
+  private enterFailed(error: CommitFailure): void {
+    if (this.failure === null) {
+      this.failure = error.message;
+      this.failedAtMs = Date.now();
+      this.onFailedChange?.(true);
+      this.scheduleProbe();
+    }
+    void commitFailureReason(error).then((reason) => {
+      if (this.failure !== null) this.failure = reason;
+    });
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed || this.probeTimer !== null) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      void this.probe();
+    }, STORAGE_PROBE_INTERVAL_MS);
+  }
+
+  /** While failed: once the file system has room again, one small write tells whether commits succeed. */
+  private async probe(): Promise<void> {
+    if (this.closed || this.failure === null) return;
+    if (!(await this.hasFreeSpace())) return this.scheduleProbe();
+    this.storageCounters.probes++;
+    try {
+      await this.meta.put(PROBE_KEY, Date.now());
+    } catch (error) {
+      this.commitFailed(error);
+      return this.scheduleProbe();
+    }
+    this.failure = null;
+    this.onFailedChange?.(false);
+  }
+
+  private async hasFreeSpace(): Promise<boolean> {
+    let stats: Awaited<ReturnType<typeof statfs>>;
+    try {
+      stats = await statfs(this.path);
+    } catch {
+      return true; // a file system that cannot tell: the probe write alone decides
+    }
+    // Blocks reserved for root count as free when this process is root: its writes may use them.
+    const blocks = process.getuid?.() === 0 ? stats.bfree : stats.bavail;
+    return blocks * stats.bsize >= STORAGE_PROBE_FREE_BYTES_MIN;
+  }
+}
+
+/** lmdb-js's failed commit: "Commit failed", with the cause in a promise of its own, `commitError`. */
+interface CommitFailure extends Error {
+  commitError: PromiseLike<unknown>;
+}
+
+function isCommitFailure(error: unknown): error is CommitFailure {
+  const commitError = (error as { commitError?: unknown } | null)?.commitError;
+  return (
+    error instanceof Error && typeof (commitError as PromiseLike<unknown> | undefined)?.then === 'function'
+  );
+}
+
+/**
+ * The cause of a failed commit ("No space left on device"). lmdb-js rejects commitError in
+ * the same callback as the commit's writes, so it has settled by now; handling it here also
+ * keeps it from being an unhandled rejection of its own.
+ */
+async function commitFailureReason(error: CommitFailure): Promise<string> {
+  const cause = Promise.resolve(error.commitError).then(
+    () => error.message,
+    (reason: unknown) => describe(reason),
+  );
+  return Promise.race([cause, nextTurn().then(() => error.message)]);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isTombstones(record: Uint8Array): boolean {

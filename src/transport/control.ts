@@ -2,7 +2,8 @@
 // worker. Workers bump HEARTBEAT each serve-loop turn and read the fault switches; the main
 // thread publishes each worker's HEALTH so workers know when a hint's owner is back; any
 // thread records a request that timed out on a worker in TIMED_OUT_AT (seconds, low bits),
-// which the main thread's failure detector reads as suspicion.
+// which the main thread's failure detector reads as suspicion. A worker whose storage
+// failed (full disk) says so in STORAGE_FAILED, which /health reads without a round trip.
 
 export const HEARTBEAT = 0;
 export const HEALTH = 1;
@@ -13,6 +14,8 @@ export const ISOLATED = 3;
 /** Fault injection: the worker throws from its serve loop (a crash). */
 export const KILL = 4;
 export const TIMED_OUT_AT = 5;
+/** 1 while the worker refuses writes because a commit failed, else 0 (set by the worker). */
+export const STORAGE_FAILED = 6;
 /** Hints the worker holds for others, published so no tombstone is purged while an older version waits in a hint. */
 export const HINTS_PENDING = 7;
 const SLOTS_PER_WORKER = 8;

@@ -11,7 +11,7 @@ export const MessageType = {
   EXPLAIN: 3,
   /** main → worker: commit, close storage, reply, exit. No fields. */
   STOP: 4,
-  /** main → worker: its counters as JSON. No fields. */
+  /** main → worker: its counters and storage state as JSON (WorkerStatsReply). No fields. */
   STATS: 5,
   /** main → worker: discard every pending hint (tests of anti-entropy). No fields. */
   DROP_HINTS: 6,

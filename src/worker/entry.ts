@@ -14,12 +14,17 @@ function post(event: WorkerEvent): void {
   port?.postMessage(event);
 }
 
-// lmdb-js can reject a commit through a promise nobody awaits (full disk): report, keep serving.
+let store: Store | null = null;
+
+// lmdb-js rejects a promise of its own that nobody awaits for every failed commit (full
+// disk): the store takes it as the commit failure it is. Anything else is reported, and
+// the worker keeps serving.
 process.on('unhandledRejection', (reason) => {
+  if (store?.absorbRejection(reason) === true) return;
   post({ type: 'fatal', slot: config.slot, message: `unhandled rejection: ${String(reason)}` });
 });
 
-const store = await Store.open({
+store = await Store.open({
   path: config.path,
   durability: config.durability,
   mapBytes: config.mapBytes,

@@ -5,15 +5,16 @@
 import { setTimeout as delay, setImmediate as yieldTurn } from 'node:timers/promises';
 import { DRAIN_FRAMES_PER_TURN_MAX, IDLE_SPINS_BEFORE_SLEEP } from '../constants.js';
 import { Coordinator } from '../coordinator/coordinator.js';
+import { errorCodeToStatus, KvError } from '../errors.js';
 import { AntiEntropyDriver } from '../replica/anti-entropy-driver.js';
 import { Handoff } from '../replica/handoff.js';
 import { TombstonePurge } from '../replica/purge.js';
 import { Replica } from '../replica/replica.js';
 import type { Store } from '../storage/store.js';
-import { Control, ISOLATED, KILL, PAUSED } from '../transport/control.js';
+import { Control, ISOLATED, KILL, PAUSED, STORAGE_FAILED } from '../transport/control.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { decodeFrame, type Frame, FrameWriter, MessageType } from '../transport/frames.js';
-import type { WorkerConfig } from './protocol.js';
+import type { WorkerConfig, WorkerStatsReply } from './protocol.js';
 
 /** How long a sleeping worker waits before it looks at its rings and deadlines anyway. */
 const SLEEP_TIMEOUT_MS = 50;
@@ -41,6 +42,9 @@ export class Node {
     this.slot = config.slot;
     this.control = new Control(config.control);
     this.store = store;
+    // A respawned worker starts on a store that has not failed yet; the flag may be its predecessor's.
+    this.control.set(this.slot, STORAGE_FAILED, store.failed ? 1 : 0);
+    store.onFailedChange = (failed) => this.control.set(this.slot, STORAGE_FAILED, failed ? 1 : 0);
     const links = {
       endpoint: this.endpoint,
       writer: this.writer,
@@ -115,14 +119,18 @@ export class Node {
   }
 
   private replyStats(to: number, requestId: number): void {
-    const stats = {
-      ...this.replica.stats,
-      pendingRequests: this.coordinator.pendingCount(),
-      hintsPending: this.store.hintCount(),
-      records: this.store.recordCount(),
-      tombstones: this.store.tombstoneCount(),
-      asyncSyncs: this.store.syncsDone,
-      ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
+    const stats: WorkerStatsReply = {
+      counters: {
+        ...this.replica.stats,
+        pendingRequests: this.coordinator.pendingCount(),
+        hintsPending: this.store.hintCount(),
+        records: this.store.recordCount(),
+        tombstones: this.store.tombstoneCount(),
+        asyncSyncs: this.store.syncsDone,
+        ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
+        ...prefixed('storage', this.store.storageCounters),
+      },
+      storageError: this.store.failureReason,
     };
     this.endpoint.send(
       to,
@@ -135,6 +143,13 @@ export class Node {
     this.endpoint.flushSoon();
   }
 
+  private replyError(to: number, requestId: number, error: unknown): void {
+    const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
+    this.writer.begin({ type: MessageType.REPLY, requestId, status: errorCodeToStatus(failure.code) });
+    this.endpoint.send(to, this.writer.stringField(failure.message).finish());
+    this.endpoint.flushSoon();
+  }
+
   private dispatch(from: number, frame: Frame): void {
     switch (frame.type) {
       case MessageType.PUT:
@@ -144,7 +159,10 @@ export class Node {
       case MessageType.STATS:
         return this.replyStats(from, frame.requestId);
       case MessageType.DROP_HINTS:
-        this.store.dropHints().then(() => this.reply(from, frame.requestId));
+        this.store.dropHints().then(
+          () => this.reply(from, frame.requestId),
+          (error: unknown) => this.replyError(from, frame.requestId, error),
+        );
         return;
       case MessageType.HANDOFF:
         return this.replica.acceptHandoff(from, frame);

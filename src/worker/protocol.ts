@@ -25,3 +25,9 @@ export interface WorkerConfig {
 export type WorkerEvent =
   | { type: 'ready'; slot: number; workerId: number }
   | { type: 'fatal'; slot: number; message: string };
+
+/** A worker's answer to STATS, as JSON: its counters, and why its storage refuses writes (null while it does not). */
+export interface WorkerStatsReply {
+  counters: Record<string, number>;
+  storageError: string | null;
+}

@@ -145,6 +145,7 @@ t.test('close and reopen keep every acknowledged write', async (t) => {
     reads.every((got, i) => got.values.length === 1 && got.values[0]?.toString() === `value-${i}`),
     'all 500 values read back',
   );
+  await second.close(); // the directory takes one open database at a time
   await t.rejects(open({ dir, workers: 5 }), { code: 'BAD_REQUEST', message: /created with 3 workers/ });
 });
 

@@ -165,12 +165,13 @@ t.test('GET /stats counts requests and reports every worker alive with its parti
   );
 });
 
-t.test('GET /health answers 200 ok when every worker is alive', async (t) => {
+t.test('GET /health answers 200 ok when every worker is alive and its storage commits', async (t) => {
   const response = await fetch(url('/health'));
   t.equal(response.status, 200);
   t.same(await response.json(), {
     status: 'ok',
-    workers: { up: 3, total: 3, states: ['up', 'up', 'up'] },
+    workers: { up: 3, total: 3, states: ['up', 'up', 'up'], storage: ['ok', 'ok', 'ok'] },
+    storage: { status: 'ok', failedWorkers: [], writesPossible: true },
     quorum: { r: 2, w: 2 },
   });
 });

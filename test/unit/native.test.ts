@@ -1,9 +1,20 @@
-// Goal: the native addon's MD5 and Merkle functions agree with node:crypto and refuse bad arguments.
-// Method: hash seeded random keys at padding edges, in batches and as trees, against crypto and JS references.
+// Goal: the native addon's MD5 and Merkle functions agree with node:crypto and refuse bad arguments,
+// and its flock excludes a second holder. Method: hash seeded random keys at padding edges, in
+// batches and as trees, against crypto and JS references; lock one file through two descriptors.
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { hashKeys, md5Batch, md5Into, merkleParents, ringHash } from '../../src/native/index.js';
+import {
+  flockExclusive,
+  hashKeys,
+  md5Batch,
+  md5Into,
+  merkleParents,
+  ringHash,
+} from '../../src/native/index.js';
 import { testSeed } from '../fixtures/seed.js';
+import { freshDir } from '../fixtures/tmp-dir.js';
 
 const DIGEST_BYTES = 16;
 // Lengths around MD5's 64-byte block: 55 is the longest tail that fits its padding in one block.
@@ -244,3 +255,24 @@ t.test('merkleParents refuses wrong types, fanout 0 and arrays too short for the
   t.throws(call([children, 5, 2, new Uint8Array(3 * DIGEST_BYTES - 1)]), RangeError, 'out too short');
   t.throws(call([children, 2 ** 32 - 1, 1, out]), RangeError, 'a huge childCount');
 });
+
+t.test(
+  'flockExclusive lets one descriptor of a file hold it, the next one once the first closes',
+  async (t) => {
+    const path = join(freshDir(t, 'flock'), 'lock');
+    const first = openSync(path, 'a+');
+    const second = openSync(path, 'a+');
+    t.equal(flockExclusive(first), true, 'the first descriptor takes the lock');
+    t.equal(flockExclusive(first), true, 'taking it again through the same descriptor is a no-op');
+    t.equal(flockExclusive(second), false, 'a second open() of the file, even in this process, is refused');
+    closeSync(first);
+    t.equal(flockExclusive(second), true, 'closing the holder releases the lock');
+    closeSync(second);
+    t.throws(
+      () => flockExclusive(second),
+      /flockExclusive: /,
+      'a closed descriptor is an error, not a refusal',
+    );
+    t.throws(() => flockExclusive('3' as unknown as number), TypeError);
+  },
+);

@@ -33,6 +33,15 @@ export interface HttpServer {
 }
 
 const HEADERS_TIMEOUT_MS_MAX = 60_000;
+/**
+ * node:http enforces requestTimeout and headersTimeout only when it sweeps its connections,
+ * every 30 s by default: a body trickled in at a byte a second outlived a 5 s timeout. The
+ * sweep runs a few times per timeout instead, so a request is cut (408) within a quarter of
+ * the timeout after it ran out (a sweep visits only connections with a request in progress).
+ */
+const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
+const TIMEOUT_CHECK_INTERVAL_MS_MIN = 10;
+const TIMEOUT_CHECK_INTERVAL_MS_MAX = 1_000;
 
 export async function startHttpServer(db: Db, options: HttpServerOptions): Promise<HttpServer> {
   const context: ServerContext = {
@@ -41,10 +50,19 @@ export async function startHttpServer(db: Db, options: HttpServerOptions): Promi
     maxBodyBytes: options.maxBodyBytes,
     faultInjection: options.faultInjection === true,
   };
+  const headersTimeout = Math.min(HEADERS_TIMEOUT_MS_MAX, options.requestTimeoutMs);
+  const checkIntervalMs = Math.round(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT);
   const server = createServer(
     {
+      // Both count from the start of a request (of a new connection, from its opening): its
+      // headers must be in by headersTimeout, all of it, body included, by requestTimeout.
+      // Past either, node:http answers 408 and closes the connection.
       requestTimeout: options.requestTimeoutMs,
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS_MAX, options.requestTimeoutMs),
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(
+        TIMEOUT_CHECK_INTERVAL_MS_MAX,
+        Math.max(TIMEOUT_CHECK_INTERVAL_MS_MIN, checkIntervalMs),
+      ),
     },
     (req, res) => void serve(context, req, res),
   );

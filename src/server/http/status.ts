@@ -1,7 +1,10 @@
 // The operator routes: GET /ring, /stats, /health and /metrics. /health is 200 with status
-// "ok" when every worker is alive, 200 "degraded" while enough workers live to meet the
-// default bucket's r and w, and 503 "unavailable" once fewer than max(r, w) are alive (a
-// sloppy quorum may stand in for any dead worker, so only the count matters).
+// "ok" when every worker is up and its storage commits, 200 "degraded" while enough workers
+// are up to meet the default bucket's r and w, and 503 "unavailable" once fewer than
+// max(r, w) are (a sloppy quorum may stand in for any dead worker, so only the count
+// matters). A worker whose storage failed (full disk) still serves reads: on its own it
+// makes the status "degraded", never "unavailable"; `storage` says whether writes can still
+// meet w.
 import type { Registry } from 'prom-client';
 import { ownershipCounts, replicaCounts } from '../../ring/index.js';
 import type { Handler } from './exchange.js';
@@ -35,12 +38,27 @@ export const getStats: Handler = async ({ db, metrics }, { res }) => {
 export const getHealth: Handler = ({ db }, { res }) => {
   const workers = db.health();
   const up = workers.filter((worker) => worker.health === 'up').length;
+  const failed = workers.filter((worker) => worker.storage === 'failed').map((worker) => worker.worker);
+  const writable = workers.filter((worker) => worker.health === 'up' && worker.storage === 'ok').length;
   const { r, w } = db.props;
   let status = 'ok';
-  if (up < workers.length) status = up >= Math.max(r, w) ? 'degraded' : 'unavailable';
+  if (up < workers.length || failed.length > 0) status = up >= Math.max(r, w) ? 'degraded' : 'unavailable';
   sendJson(res, status === 'unavailable' ? 503 : 200, {
     status,
-    workers: { up, total: workers.length, states: workers.map((worker) => worker.health) },
+    workers: {
+      up,
+      total: workers.length,
+      states: workers.map((worker) => worker.health),
+      storage: workers.map((worker) => worker.storage),
+    },
+    storage: {
+      status: failed.length === 0 ? 'ok' : 'failed',
+      failedWorkers: failed,
+      writesPossible: writable >= w,
+      ...(failed.length > 0 && {
+        message: `storage failed on worker${failed.length === 1 ? '' : 's'} ${failed.join(', ')} (a commit failed: disk full?); they refuse writes with STORAGE and serve reads, and take writes again once space is freed`,
+      }),
+    },
     quorum: { r, w },
   });
 };

@@ -97,6 +97,7 @@ function ringkvSection(session: Session, stats: DbStats): string {
   for (const worker of stats.workers) {
     let line = `alive=${worker.alive ? 1 : 0},worker_id=${worker.workerId}`;
     line += `,partitions_owned=${worker.partitionsOwned},partitions_replicated=${worker.partitionsReplicated}`;
+    line += `,storage=${worker.storage}`;
     for (const [name, value] of Object.entries(worker.counters ?? {})) line += `,${name}=${value}`;
     fields.push([`worker${worker.worker}`, line]);
   }
