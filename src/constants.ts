@@ -24,6 +24,19 @@ export const OUTBOX_FRAMES_MAX = 100_000;
 /** Requests the main thread may have in flight before it refuses new ones with BUSY. */
 export const PENDING_REQUESTS_MAX = 200_000;
 
+/**
+ * Keys one RESP command (MGET, MSET, DEL, EXISTS) may name. A command's arguments stay in
+ * memory until it answers, about 130 bytes per key beside the key itself (13 MB at the
+ * default), and its reply holds every value it read.
+ */
+export const KEYS_PER_COMMAND_MAX_DEFAULT = 100_000;
+/**
+ * Keys of one multi-key command in flight at once: the next slice is sent when the previous
+ * one has answered, so one command cannot fill the rings or the pending-request table, and
+ * other clients' requests are served between its slices.
+ */
+export const KEYS_IN_FLIGHT_PER_COMMAND_MAX = 1_000;
+
 export const REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
 /** The main thread's own timer is longer than the coordinator's, so the coordinator answers first. */
 export const MAIN_TIMEOUT_GRACE_MS = 1_000;
@@ -62,4 +75,6 @@ export const WORKER_START_TIMEOUT_MS = 20_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);
+assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX <= KEYS_PER_COMMAND_MAX_DEFAULT);
+assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX * 100 <= PENDING_REQUESTS_MAX);
 assert(R_DEFAULT <= N_DEFAULT && W_DEFAULT <= N_DEFAULT);
