@@ -52,8 +52,18 @@ export const SIBLINGS_MAX = 64;
 export const HANDOFF_INTERVAL_MS = 250;
 export const HANDOFF_BATCH_MAX = 512;
 
-/** A worker whose heartbeat has not moved for this long is suspect and routed around. */
+/**
+ * A worker that owes the main thread answers and whose heartbeat has not moved for this long
+ * is suspect and routed around. A busy worker beats every turn and every few frames, so only
+ * one that stopped working (hung, paused, cut off) stays still this long.
+ */
 export const HEARTBEAT_TIMEOUT_MS_DEFAULT = 1_000;
+/** Frames a worker handles between heartbeats within one turn, so a long turn still shows progress. */
+export const HEARTBEAT_FRAMES = 64;
+/** An idle worker wakes this often (heartbeat, deadlines, handoff, anti-entropy pacing). */
+export const WORKER_IDLE_SLEEP_MS = 400;
+/** A worker whose heartbeat has not moved for this long is probed, so a hung idle one owes an answer. */
+export const PROBE_QUIET_WORKER_AFTER_MS = 500;
 /** A worker stays suspect this long after a request to it timed out. */
 export const SUSPECT_AFTER_TIMEOUT_MS = 3_000;
 /** How often the main thread checks heartbeats. */
@@ -75,6 +85,10 @@ export const WORKER_START_TIMEOUT_MS = 20_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);
+// A healthy idle worker beats before it would be probed, and a hung idle one is suspected
+// well within 2 s: quiet for the probe delay (seen at the next check), then the stall bound.
+assert(WORKER_IDLE_SLEEP_MS < PROBE_QUIET_WORKER_AFTER_MS);
+assert(PROBE_QUIET_WORKER_AFTER_MS + HEALTH_CHECK_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS_DEFAULT <= 1_600);
 assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX <= KEYS_PER_COMMAND_MAX_DEFAULT);
 assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX * 100 <= PENDING_REQUESTS_MAX);
 assert(R_DEFAULT <= N_DEFAULT && W_DEFAULT <= N_DEFAULT);
