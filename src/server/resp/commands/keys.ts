@@ -54,10 +54,9 @@ function eachKey<I, T>(session: Session, items: readonly I[], run: (item: I) => 
   return inSlices(items.length, inFlightMax, (index) => run(items[index] as I));
 }
 
-const countExisted = (results: WriteResult[]): Reply => integer(results.filter((r) => r.existed).length);
-
-const countFound = (results: GetResult[]): Reply =>
-  integer(results.filter((r) => r.values.length > 0).length);
+const existed = (result: WriteResult): boolean => result.existed;
+const found = (result: GetResult): boolean => result.values.length > 0;
+const count = (flags: boolean[]): Reply => integer(flags.filter(Boolean).length);
 
 const get: CommandSpec = {
   name: 'get',
@@ -108,14 +107,23 @@ const del: CommandSpec = {
     const keys = new Map<string, Buffer>();
     for (let at = 1; at < args.length; at++)
       keys.set((args[at] as Buffer).toString('latin1'), args[at] as Buffer);
-    return eachKey(session, [...keys.values()], (key) => bucket.delete(key, REPLACE)).then(countExisted);
+    return eachKey(session, [...keys.values()], (key) => bucket.delete(key, REPLACE).then(existed)).then(
+      count,
+    );
   },
 };
 
-/** Reads every key argument (args[1..]) of the session's bucket, in order. */
-function readEach(session: Session, args: readonly Buffer[]): Promise<GetResult[]> {
+/**
+ * Reads every key argument (args[1..]) of the session's bucket, in order, keeping of each
+ * result only what the reply needs: a command of many keys holds no GetResult per key.
+ */
+function readEach<T>(
+  session: Session,
+  args: readonly Buffer[],
+  keep: (result: GetResult) => T,
+): Promise<T[]> {
   const bucket = session.bucket;
-  return eachKey(session, args.slice(1), (key) => bucket.get(key));
+  return eachKey(session, args.slice(1), (key) => bucket.get(key).then(keep));
 }
 
 /** EXISTS counts keys holding a value; a key named twice counts twice, as in Redis. */
@@ -127,7 +135,7 @@ const exists: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args).then(countFound);
+    return readEach(session, args, found).then(count);
   },
 };
 
@@ -139,7 +147,7 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args).then((results) => array(results.map(newest)));
+    return readEach(session, args, newest).then(array);
   },
 };
 
