@@ -60,9 +60,17 @@ export const HANDOFF_BATCH_MAX = 512;
 export const HEARTBEAT_TIMEOUT_MS_DEFAULT = 1_000;
 /** Frames a worker handles between heartbeats within one turn, so a long turn still shows progress. */
 export const HEARTBEAT_FRAMES = 64;
-/** An idle worker wakes this often (heartbeat, deadlines, handoff, anti-entropy pacing). */
+/**
+ * A worker with work in progress (requests it coordinates, hints to hand off, exchanges, a
+ * full ring) wakes at least this often for its deadlines and pacing; one with none sleeps up
+ * to WORKER_IDLE_SLEEP_MS_MAX (a doorbell wakes it at once either way).
+ */
 export const WORKER_IDLE_SLEEP_MS = 400;
-/** A worker whose heartbeat has not moved for this long is probed, so a hung idle one owes an answer. */
+export const WORKER_IDLE_SLEEP_MS_MAX = 2_000;
+/**
+ * A worker whose heartbeat has not moved for this long, and that is not asleep on its
+ * doorbell, is probed, so a hung worker owes an answer.
+ */
 export const PROBE_QUIET_WORKER_AFTER_MS = 500;
 /** A worker stays suspect this long after a request to it timed out. */
 export const SUSPECT_AFTER_TIMEOUT_MS = 3_000;

@@ -22,6 +22,11 @@ export class Liveness {
   private progressAt: number;
   /** When the worker was first seen owing work with no progress since; null while it progresses. */
   private owedSince: number | null = null;
+  /**
+   * Once suspect, a worker stays suspect until its heartbeat moves: its requests are moved
+   * elsewhere, so it soon owes nothing, which proves nothing about it.
+   */
+  private suspected = false;
 
   constructor(options: LivenessOptions, now: number) {
     this.options = options;
@@ -33,6 +38,7 @@ export class Liveness {
     this.heartbeat = heartbeat;
     this.progressAt = now;
     this.owedSince = null;
+    this.suspected = false;
   }
 
   /** A probe was just sent: the worker owes an answer from now on. */
@@ -46,12 +52,14 @@ export class Liveness {
       this.heartbeat = heartbeat;
       this.progressAt = now;
       this.owedSince = null;
+      this.suspected = false;
     } else if (!owed) {
       this.owedSince = null;
     } else {
       this.owedSince ??= now;
     }
-    if (this.owedSince !== null && now - this.owedSince >= this.options.stallMs) return 'suspect';
+    if (this.owedSince !== null && now - this.owedSince >= this.options.stallMs) this.suspected = true;
+    if (this.suspected) return 'suspect';
     return now - this.progressAt >= this.options.probeAfterMs ? 'quiet' : 'up';
   }
 }

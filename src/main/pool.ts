@@ -208,21 +208,25 @@ export class WorkerPool {
   /** Fault injection: the worker crashes (an uncaught error) and is respawned. */
   kill(slot: number): void {
     this.control.set(slot, KILL, 1);
+    this.endpoint.wake(slot); // an idle worker reads its fault switches when it wakes
   }
 
   /** Fault injection: the worker stops draining its rings and heartbeating, as if hung. */
   pause(slot: number): void {
     this.control.set(slot, PAUSED, 1);
+    this.endpoint.wake(slot);
   }
 
   /** Fault injection: every frame to and from the worker is dropped, as if cut off. */
   isolate(slot: number): void {
     this.control.set(slot, ISOLATED, 1);
+    this.endpoint.wake(slot);
   }
 
   heal(slot: number): void {
     this.control.set(slot, PAUSED, 0);
     this.control.set(slot, ISOLATED, 0);
+    this.endpoint.wake(slot);
   }
 
   private startWorker(slot: number): Promise<void> {
@@ -304,7 +308,8 @@ export class WorkerPool {
    * The failure detector (liveness.ts): a worker that owes the main thread answers and whose
    * heartbeat has not moved for the stall bound, or that a request timed out on recently and
    * has not answered a probe since, is SUSPECT and routed around; a worker whose thread is
-   * gone is DOWN. A quiet worker gets a probe, so a hung idle worker comes to owe an answer.
+   * gone is DOWN. A quiet worker that is not asleep on its doorbell gets a probe, so a hung
+   * worker comes to owe an answer.
    */
   private checkHealth(): void {
     const now = Date.now();
@@ -315,7 +320,8 @@ export class WorkerPool {
       }
       const owed = (this.outstanding[slot] as number) > 0;
       const verdict = (this.liveness[slot] as Liveness).observe(now, this.control.get(slot, HEARTBEAT), owed);
-      if (verdict === 'quiet') this.nudge(slot);
+      // A worker asleep on its doorbell is idle, not hung: a probe would only wake it.
+      if (verdict === 'quiet' && !this.endpoint.isAsleep(slot)) this.nudge(slot);
       const stalled = verdict === 'suspect';
       if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
       this.publishHealth(slot, stalled || this.probeFailed[slot] ? Health.SUSPECT : Health.UP);

@@ -33,6 +33,8 @@ export class AntiEntropyDriver {
   private readonly agreed = new Map<string, [mine: number, theirs: number]>();
   /** Counters read as each exchange this worker initiated started, by exchange id. */
   private readonly startedAt = new Map<number, [mine: number, theirs: number]>();
+  /** Set by tick(): the last pass did not get through every duty without starting one. */
+  private behind = true;
   /** Duties passed over because neither tree changed since the pair last agreed. */
   exchangesSkipped = 0;
   private next = 0;
@@ -82,7 +84,9 @@ export class AntiEntropyDriver {
     }
     if (now - this.lastStart < AE_START_INTERVAL_MS || this.duties.length === 0) return;
     this.lastStart = now;
-    for (let tries = 0; tries < this.duties.length && this.engine.active < AE_EXCHANGES_ACTIVE_MAX; tries++) {
+    let tries = 0;
+    let started = false;
+    for (; tries < this.duties.length && this.engine.active < AE_EXCHANGES_ACTIVE_MAX; tries++) {
       const urgent = this.urgent.shift();
       const [partition, peer] = urgent ?? (this.duties[this.next++ % this.duties.length] as [number, number]);
       if (!this.links.control.isUp(peer)) continue;
@@ -94,7 +98,15 @@ export class AntiEntropyDriver {
       }
       const id = this.engine.start(partition, peer);
       if (id !== undefined) this.startedAt.set(id, [mine, theirs]);
+      started = true;
     }
+    // A pass over every duty that started nothing found the store in agreement.
+    this.behind = started || tries < this.duties.length || this.urgent.length > 0;
+  }
+
+  /** Whether exchanges are running or duties may still need one (the worker then wakes often). */
+  get busy(): boolean {
+    return this.behind || this.urgent.length > 0 || this.engine.active > 0;
   }
 
   private unchangedSinceAgreed(partition: number, peer: number, mine: number, theirs: number): boolean {

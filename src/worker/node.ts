@@ -8,6 +8,7 @@ import {
   HEARTBEAT_FRAMES,
   IDLE_SPINS_BEFORE_SLEEP,
   WORKER_IDLE_SLEEP_MS,
+  WORKER_IDLE_SLEEP_MS_MAX,
 } from '../constants.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { AntiEntropyDriver } from '../replica/anti-entropy-driver.js';
@@ -93,9 +94,16 @@ export class Node {
       // Woken by a doorbell, the turn that follows finds frames and spinning resumes; woken by
       // the timeout, the turn finds none and sleeps again at once: an idle worker costs one
       // turn per WORKER_IDLE_SLEEP_MS.
-      await this.endpoint.sleep(seq, this.endpoint.hasOutbox() ? OUTBOX_RETRY_MS : WORKER_IDLE_SLEEP_MS);
+      await this.endpoint.sleep(seq, this.sleepMs());
     }
     await this.coordinator.drainWrites();
+  }
+
+  /** How long to sleep when no frame comes: long only when nothing is in progress. */
+  private sleepMs(): number {
+    if (this.endpoint.hasOutbox()) return OUTBOX_RETRY_MS;
+    const busy = this.coordinator.pendingCount() > 0 || this.store.hintCount() > 0 || this.antiEntropy.busy;
+    return busy ? WORKER_IDLE_SLEEP_MS : WORKER_IDLE_SLEEP_MS_MAX;
   }
 
   /** Tells the main thread the stop finished: storage is closed, the thread exits next. */

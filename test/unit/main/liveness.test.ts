@@ -149,6 +149,7 @@ t.test('a suspect worker that beats again is up at once; a restart forgets the p
   t.equal(liveness.observe(100, 5, true), 'up');
   t.equal(liveness.observe(200, 5, true), 'up', 'owed since 200');
   t.equal(liveness.observe(1_200, 5, true), 'suspect');
+  t.equal(liveness.observe(1_250, 5, false), 'suspect', 'owing nothing more does not clear it');
   t.equal(liveness.observe(1_300, 6, true), 'up', 'a beat clears it');
   t.equal(liveness.observe(1_400, 6, true), 'up');
   t.equal(liveness.observe(2_500, 6, true), 'suspect');
