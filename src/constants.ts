@@ -24,6 +24,19 @@ export const OUTBOX_FRAMES_MAX = 100_000;
 /** Requests the main thread may have in flight before it refuses new ones with BUSY. */
 export const PENDING_REQUESTS_MAX = 200_000;
 
+/**
+ * Keys one RESP command (MGET, MSET, DEL, EXISTS) may name. A command's arguments stay in
+ * memory until it answers, about 130 bytes per key beside the key itself (13 MB at the
+ * default), and its reply holds every value it read.
+ */
+export const KEYS_PER_COMMAND_MAX_DEFAULT = 100_000;
+/**
+ * Keys of one multi-key command in flight at once: the next slice is sent when the previous
+ * one has answered, so one command cannot fill the rings or the pending-request table, and
+ * other clients' requests are served between its slices.
+ */
+export const KEYS_IN_FLIGHT_PER_COMMAND_MAX = 1_000;
+
 export const REQUEST_TIMEOUT_MS_DEFAULT = 5_000;
 /**
  * How old a delete must be before its tombstone may be purged (once every worker holds it or
@@ -58,8 +71,26 @@ export const CLOCK_ENTRIES_MAX = 2 * SIBLINGS_MAX;
 export const HANDOFF_INTERVAL_MS = 250;
 export const HANDOFF_BATCH_MAX = 512;
 
-/** A worker whose heartbeat has not moved for this long is suspect and routed around. */
+/**
+ * A worker that owes the main thread answers and whose heartbeat has not moved for this long
+ * is suspect and routed around. A busy worker beats every turn and every few frames, so only
+ * one that stopped working (hung, paused, cut off) stays still this long.
+ */
 export const HEARTBEAT_TIMEOUT_MS_DEFAULT = 1_000;
+/** Frames a worker handles between heartbeats within one turn, so a long turn still shows progress. */
+export const HEARTBEAT_FRAMES = 64;
+/**
+ * A worker with work in progress (requests it coordinates, hints to hand off, exchanges, a
+ * full ring) wakes at least this often for its deadlines and pacing; one with none sleeps up
+ * to WORKER_IDLE_SLEEP_MS_MAX (a doorbell wakes it at once either way).
+ */
+export const WORKER_IDLE_SLEEP_MS = 400;
+export const WORKER_IDLE_SLEEP_MS_MAX = 2_000;
+/**
+ * A worker whose heartbeat has not moved for this long, and that is not asleep on its
+ * doorbell, is probed, so a hung worker owes an answer.
+ */
+export const PROBE_QUIET_WORKER_AFTER_MS = 500;
 /** A worker stays suspect this long after a request to it timed out. */
 export const SUSPECT_AFTER_TIMEOUT_MS = 3_000;
 /** How often the main thread checks heartbeats. */
@@ -88,4 +119,10 @@ export const WORKER_START_TIMEOUT_MS = 20_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);
+// A healthy idle worker beats before it would be probed, and a hung idle one is suspected
+// well within 2 s: quiet for the probe delay (seen at the next check), then the stall bound.
+assert(WORKER_IDLE_SLEEP_MS < PROBE_QUIET_WORKER_AFTER_MS);
+assert(PROBE_QUIET_WORKER_AFTER_MS + HEALTH_CHECK_INTERVAL_MS + HEARTBEAT_TIMEOUT_MS_DEFAULT <= 1_600);
+assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX <= KEYS_PER_COMMAND_MAX_DEFAULT);
+assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX * 100 <= PENDING_REQUESTS_MAX);
 assert(R_DEFAULT <= N_DEFAULT && W_DEFAULT <= N_DEFAULT);

@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   TOOLARGE: {
     resp: 'TOOLARGE',
     http: 413,
-    summary: 'a key, value, record or frame exceeds its configured limit',
+    summary: 'a key, value, record, frame or multi-key command exceeds its configured limit',
   },
   QUORUM: { resp: 'QUORUM', http: 503, summary: 'fewer than R (or W) replicas answered successfully' },
   TIMEOUT: { resp: 'TIMEOUT', http: 504, summary: 'the request did not finish within the request timeout' },

@@ -2,6 +2,7 @@
 // engine's OpenOptions and each server's options. Every flag is listed in HELP and README.
 import { parseArgs } from 'node:util';
 import type { OpenOptions } from '../config.js';
+import { KEYS_PER_COMMAND_MAX_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
 import type { RespServerOptions } from '../server/resp/server.js';
 
@@ -44,6 +45,7 @@ Options of start (defaults in brackets):
   --max-bulk-bytes B         largest RESP bulk string [max-value-bytes + 64 KiB]
   --max-array-length L       most elements in one RESP command [1048576]
   --max-inline-bytes B       longest inline (telnet-style) command line [65536]
+  --max-keys-per-command K   most keys one MGET, MSET, DEL or EXISTS may name [100000]
   --idle-timeout-ms MS       close RESP connections idle this long; 0 = never [0]
   --request-timeout-ms MS    a request not done by then fails with TIMEOUT [5000]
   --tombstone-grace-ms MS    a delete's tombstone is purged once this old and on every worker [60000]
@@ -67,6 +69,7 @@ const INTEGER_FLAGS = [
   'max-bulk-bytes',
   'max-array-length',
   'max-inline-bytes',
+  'max-keys-per-command',
   'idle-timeout-ms',
   'request-timeout-ms',
   'tombstone-grace-ms',
@@ -126,6 +129,10 @@ export function parseStartOptions(argv: string[]): CliOptions {
   if (values.durability !== undefined) Object.assign(engine, { durability: values.durability });
   const host = String(values.bind);
   const maxValueBytes = engine.maxValueBytes ?? 1024 * 1024;
+  const maxKeysPerCommand = int('max-keys-per-command', KEYS_PER_COMMAND_MAX_DEFAULT);
+  if (maxKeysPerCommand < 1) {
+    throw new KvError('BAD_REQUEST', '--max-keys-per-command must be at least 1; got 0');
+  }
   return {
     engine,
     resp: {
@@ -136,6 +143,7 @@ export function parseStartOptions(argv: string[]): CliOptions {
       maxBulkBytes: int('max-bulk-bytes', maxValueBytes + 64 * 1024),
       maxArrayLength: int('max-array-length', 1024 * 1024),
       maxInlineBytes: int('max-inline-bytes', 64 * 1024),
+      maxKeysPerCommand,
       idleTimeoutMs: int('idle-timeout-ms', 0),
     },
     http: {

@@ -17,6 +17,7 @@ import {
   IDLE_SPINS_BEFORE_SLEEP,
   MAIN_TIMEOUT_GRACE_MS,
   PENDING_REQUESTS_MAX,
+  PROBE_QUIET_WORKER_AFTER_MS,
   RESPAWN_BACKOFF_MS_MAX,
   RESPAWN_BACKOFF_MS_MIN,
   WORKER_START_TIMEOUT_MS,
@@ -38,7 +39,9 @@ import {
 } from '../transport/control.js';
 import { createMesh, Endpoint, type MeshLayout } from '../transport/endpoint.js';
 import { copyField, decodeFrame, FrameWriter, fieldText, MessageType } from '../transport/frames.js';
+import { TreeGenerations } from '../transport/tree-generations.js';
 import type { WorkerConfig, WorkerEvent } from '../worker/protocol.js';
+import { Liveness } from './liveness.js';
 
 /** A reply's fields, copied out of shared memory. */
 export type ReplyFields = Buffer[];
@@ -51,7 +54,8 @@ interface Pending {
   failover: (() => Promise<ReplyFields>) | undefined;
 }
 
-const SWEEP_INTERVAL_MS = 50;
+/** As often as the health check, so both timers fire in one wake of an idle main thread. */
+const SWEEP_INTERVAL_MS = HEALTH_CHECK_INTERVAL_MS;
 const IDLE_SLEEP_MS = 1000;
 
 export class WorkerPool {
@@ -78,10 +82,14 @@ export class WorkerPool {
   private readonly config: Config;
   private readonly ring: Ring;
   private readonly controlBuffer: SharedArrayBuffer;
-  private readonly lastBeat: number[] = [];
-  private readonly lastBeatAt: number[] = [];
+  private readonly treeGenerations: TreeGenerations;
+  private readonly liveness: Liveness[] = [];
+  /** Requests in `pending` per worker: what it owes the main thread (the detector's evidence). */
+  private readonly outstanding: number[] = [];
   private readonly backoffMs: number[] = [];
   private readonly probing: boolean[] = [];
+  /** A liveness probe is in flight to the worker (see checkHealth). */
+  private readonly nudging: boolean[] = [];
   private readonly probeFailed: boolean[] = [];
   private readonly healthTimer: NodeJS.Timeout;
   private closing = false;
@@ -93,13 +101,17 @@ export class WorkerPool {
     this.workerCount = workerCount;
     this.controlBuffer = createControl(workerCount);
     this.control = new Control(this.controlBuffer);
+    this.treeGenerations = TreeGenerations.create(workerCount, ring.partitionCount);
     for (let slot = 0; slot < workerCount; slot++) {
       this.health.push(Health.DOWN);
       this.control.set(slot, HEALTH, Health.DOWN);
       this.backoffMs.push(RESPAWN_BACKOFF_MS_MIN);
       this.respawns.push(0);
-      this.lastBeat.push(-1);
-      this.lastBeatAt.push(0);
+      this.liveness.push(
+        new Liveness({ stallMs: HEARTBEAT_TIMEOUT_MS_DEFAULT, probeAfterMs: PROBE_QUIET_WORKER_AFTER_MS }, 0),
+      );
+      this.outstanding.push(0);
+      this.nudging.push(false);
       this.probing.push(false);
       this.probeFailed.push(false);
     }
@@ -153,6 +165,7 @@ export class WorkerPool {
         return;
       }
       this.pending.set(requestId, { resolve, reject, slot, failover });
+      this.outstanding[slot] = (this.outstanding[slot] as number) + 1;
       this.deadlines.push(requestId, Date.now() + this.timeoutMs);
       this.endpoint.flushSoon();
     });
@@ -189,26 +202,31 @@ export class WorkerPool {
     await this.pumpDone;
     for (const [, request] of this.pending) request.reject(new KvError('CLOSED', 'the database closed'));
     this.pending.clear();
+    this.outstanding.fill(0);
   }
 
   /** Fault injection: the worker crashes (an uncaught error) and is respawned. */
   kill(slot: number): void {
     this.control.set(slot, KILL, 1);
+    this.endpoint.wake(slot); // an idle worker reads its fault switches when it wakes
   }
 
   /** Fault injection: the worker stops draining its rings and heartbeating, as if hung. */
   pause(slot: number): void {
     this.control.set(slot, PAUSED, 1);
+    this.endpoint.wake(slot);
   }
 
   /** Fault injection: every frame to and from the worker is dropped, as if cut off. */
   isolate(slot: number): void {
     this.control.set(slot, ISOLATED, 1);
+    this.endpoint.wake(slot);
   }
 
   heal(slot: number): void {
     this.control.set(slot, PAUSED, 0);
     this.control.set(slot, ISOLATED, 0);
+    this.endpoint.wake(slot);
   }
 
   /**
@@ -253,6 +271,7 @@ export class WorkerPool {
       tombstoneGraceMs: config.tombstoneGraceMs,
       layout: this.layout,
       control: this.controlBuffer,
+      treeGenerations: this.treeGenerations.buffer,
       ring: this.ring,
       n: config.defaultBucket.n,
     };
@@ -269,7 +288,7 @@ export class WorkerPool {
           this.workerIds[slot] = event.workerId;
           this.alive[slot] = true;
           this.probeFailed[slot] = false;
-          this.lastBeatAt[slot] = Date.now();
+          (this.liveness[slot] as Liveness).restart(Date.now(), this.control.get(slot, HEARTBEAT));
           clearTimeout(timer);
           resolve();
         } else {
@@ -317,9 +336,11 @@ export class WorkerPool {
   }
 
   /**
-   * The failure detector: a worker whose heartbeat stalled, or that a request timed out on
-   * recently and has not answered a probe since, is SUSPECT and routed around; a worker whose
-   * thread is gone is DOWN.
+   * The failure detector (liveness.ts): a worker that owes the main thread answers and whose
+   * heartbeat has not moved for the stall bound, or that a request timed out on recently and
+   * has not answered a probe since, is SUSPECT and routed around; a worker whose thread is
+   * gone is DOWN. A quiet worker that is not asleep on its doorbell gets a probe, so a hung
+   * worker comes to owe an answer.
    */
   private checkHealth(): void {
     const now = Date.now();
@@ -328,16 +349,39 @@ export class WorkerPool {
         this.publishHealth(slot, Health.DOWN);
         continue;
       }
-      const beat = this.control.get(slot, HEARTBEAT);
-      if (beat !== this.lastBeat[slot]) {
-        this.lastBeat[slot] = beat;
-        this.lastBeatAt[slot] = now;
-      }
-      const stalled = now - (this.lastBeatAt[slot] as number) > HEARTBEAT_TIMEOUT_MS_DEFAULT;
+      const owed = (this.outstanding[slot] as number) > 0;
+      const verdict = (this.liveness[slot] as Liveness).observe(now, this.control.get(slot, HEARTBEAT), owed);
+      // A worker asleep on its doorbell is idle, not hung: a probe would only wake it.
+      if (verdict === 'quiet' && !this.endpoint.isAsleep(slot)) this.nudge(slot);
+      const stalled = verdict === 'suspect';
       if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
       this.publishHealth(slot, stalled || this.probeFailed[slot] ? Health.SUSPECT : Health.UP);
     }
     this.allUp = this.health.every((state) => state === Health.UP);
+  }
+
+  /** A liveness probe: its answer does not matter, only that the worker owes one until it reads it. */
+  private nudge(slot: number): void {
+    if (this.nudging[slot]) return;
+    this.nudging[slot] = true;
+    (this.liveness[slot] as Liveness).probed(Date.now());
+    const id = this.nextId();
+    const done = () => {
+      this.nudging[slot] = false;
+    };
+    this.send(slot, id, this.writer.begin({ type: MessageType.STATS, requestId: id }).finish()).then(
+      done,
+      done,
+    );
+  }
+
+  /** Removes a request from `pending` and from its worker's count of owed answers. */
+  private take(id: number): Pending | undefined {
+    const request = this.pending.get(id);
+    if (request === undefined) return undefined;
+    this.pending.delete(id);
+    this.outstanding[request.slot] = (this.outstanding[request.slot] as number) - 1;
+    return request;
   }
 
   /**
@@ -382,7 +426,7 @@ export class WorkerPool {
       if (request.slot !== slot) continue;
       // Only client requests move on a mere suspicion; the rest wait for an answer or their timeout.
       if (request.failover === undefined && !down) continue;
-      this.pending.delete(id);
+      this.take(id);
       if (request.failover !== undefined) {
         request.failover().then(request.resolve, request.reject);
       } else {
@@ -398,9 +442,8 @@ export class WorkerPool {
   private async pump(): Promise<void> {
     const handle = (_from: number, bytes: Uint8Array, offset: number, length: number) => {
       const frame = decodeFrame(bytes, offset, length);
-      const request = this.pending.get(frame.requestId);
+      const request = this.take(frame.requestId);
       if (request === undefined) return; // timed out already
-      this.pending.delete(frame.requestId);
       if (frame.status === 0) request.resolve(frame.fields.map(copyField));
       else request.reject(new KvError(statusToErrorCode(frame.status), fieldText(frame.fields[0])));
     };
@@ -423,9 +466,8 @@ export class WorkerPool {
 
   private sweep(): void {
     this.deadlines.sweep(Date.now(), (id) => {
-      const request = this.pending.get(id);
+      const request = this.take(id);
       if (request === undefined) return;
-      this.pending.delete(id);
       this.control.noteTimeout(request.slot);
       const state = this.alive[request.slot] ? 'did not answer' : 'is down';
       request.reject(new KvError('TIMEOUT', `worker ${request.slot} ${state} within ${this.timeoutMs} ms`));

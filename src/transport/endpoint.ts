@@ -144,6 +144,21 @@ export class Endpoint {
     return total;
   }
 
+  /**
+   * Whether the thread at `endpoint` is waiting on its doorbell (it reached sleep() with its
+   * rings empty), as opposed to working or stuck elsewhere. Any thread may ask.
+   */
+  isAsleep(endpoint: number): boolean {
+    return Atomics.load(this.bells[endpoint] as Int32Array, SLEEPING_INDEX) !== 0;
+  }
+
+  /** Wakes the thread at `endpoint` without sending it a frame (it re-reads its control flags). */
+  wake(endpoint: number): void {
+    const bell = this.bells[endpoint] as Int32Array;
+    Atomics.add(bell, SEQ_INDEX, 1);
+    Atomics.notify(bell, SEQ_INDEX);
+  }
+
   doorbellSeq(): number {
     return Atomics.load(this.ownBell, SEQ_INDEX);
   }

@@ -3,7 +3,13 @@
 // one doorbell per destination, and yields to the event loop so lmdb-js commits complete.
 // After a few idle turns it sleeps on its doorbell until a producer rings it.
 import { setTimeout as delay, setImmediate as yieldTurn } from 'node:timers/promises';
-import { DRAIN_FRAMES_PER_TURN_MAX, IDLE_SPINS_BEFORE_SLEEP } from '../constants.js';
+import {
+  DRAIN_FRAMES_PER_TURN_MAX,
+  HEARTBEAT_FRAMES,
+  IDLE_SPINS_BEFORE_SLEEP,
+  WORKER_IDLE_SLEEP_MS,
+  WORKER_IDLE_SLEEP_MS_MAX,
+} from '../constants.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { errorCodeToStatus, KvError } from '../errors.js';
 import { AntiEntropyDriver } from '../replica/anti-entropy-driver.js';
@@ -14,10 +20,9 @@ import type { Store } from '../storage/store.js';
 import { Control, ISOLATED, KILL, PAUSED, STORAGE_FAILED } from '../transport/control.js';
 import { Endpoint } from '../transport/endpoint.js';
 import { decodeFrame, type Frame, FrameWriter, MessageType } from '../transport/frames.js';
+import { TreeGenerations } from '../transport/tree-generations.js';
 import type { WorkerConfig, WorkerStatsReply } from './protocol.js';
 
-/** How long a sleeping worker waits before it looks at its rings and deadlines anyway. */
-const SLEEP_TIMEOUT_MS = 50;
 /** Sleep while outboxes wait for ring space: the consumer does not ring us when it frees space. */
 const OUTBOX_RETRY_MS = 1;
 const PAUSED_POLL_MS = 10;
@@ -56,7 +61,8 @@ export class Node {
     this.replica = new Replica(links);
     this.coordinator = new Coordinator(links, this.replica, config.requestTimeoutMs);
     this.handoff = new Handoff(links, this.replica.stats, config.workerCount);
-    this.antiEntropy = new AntiEntropyDriver(links, this.replica, config.ring, config.n);
+    const generations = new TreeGenerations(config.treeGenerations, config.ring.partitionCount);
+    this.antiEntropy = new AntiEntropyDriver(links, this.replica, config.ring, config.n, generations);
     this.purge = new TombstonePurge(links, this.replica.stats, config.ring, config.tombstoneGraceMs);
     const trees = store.observer;
     store.observer = (key, before, after) => {
@@ -67,8 +73,13 @@ export class Node {
 
   async serve(): Promise<void> {
     let idleTurns = 0;
-    const handle = (from: number, bytes: Uint8Array, offset: number, length: number) =>
+    let handled = 0;
+    const handle = (from: number, bytes: Uint8Array, offset: number, length: number) => {
+      // A turn under load can be long: beating within it tells the failure detector this
+      // worker is working, not hung. (Frames dropped while isolated never get here.)
+      if (++handled % HEARTBEAT_FRAMES === 0) this.control.beat(this.slot);
       this.dispatch(from, decodeFrame(bytes, offset, length));
+    };
     while (this.stopRequestId === null) {
       if (this.control.get(this.slot, PAUSED) !== 0) {
         await delay(PAUSED_POLL_MS); // a hung worker: no draining, no heartbeat
@@ -93,10 +104,19 @@ export class Node {
         await yieldTurn();
         continue;
       }
-      await this.endpoint.sleep(seq, this.endpoint.hasOutbox() ? OUTBOX_RETRY_MS : SLEEP_TIMEOUT_MS);
-      idleTurns = 0;
+      // Woken by a doorbell, the turn that follows finds frames and spinning resumes; woken by
+      // the timeout, the turn finds none and sleeps again at once: an idle worker costs one
+      // turn per WORKER_IDLE_SLEEP_MS.
+      await this.endpoint.sleep(seq, this.sleepMs());
     }
     await this.coordinator.drainWrites();
+  }
+
+  /** How long to sleep when no frame comes: long only when nothing is in progress. */
+  private sleepMs(): number {
+    if (this.endpoint.hasOutbox()) return OUTBOX_RETRY_MS;
+    const busy = this.coordinator.pendingCount() > 0 || this.store.hintCount() > 0 || this.antiEntropy.busy;
+    return busy ? WORKER_IDLE_SLEEP_MS : WORKER_IDLE_SLEEP_MS_MAX;
   }
 
   /** Tells the main thread the stop finished: storage is closed, the thread exits next. */
@@ -128,6 +148,7 @@ export class Node {
         tombstones: this.store.tombstoneCount(),
         asyncSyncs: this.store.syncsDone,
         ...prefixed('antiEntropy', this.antiEntropy.engine.stats),
+        antiEntropyExchangesSkipped: this.antiEntropy.exchangesSkipped,
         ...prefixed('storage', this.store.storageCounters),
       },
       storageError: this.store.failureReason,

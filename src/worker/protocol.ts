@@ -20,6 +20,8 @@ export interface WorkerConfig {
   n: number;
   /** The control block: heartbeats, health, fault switches (src/transport/control.ts). */
   control: SharedArrayBuffer;
+  /** Every worker's tree change counters per partition (src/transport/tree-generations.ts). */
+  treeGenerations: SharedArrayBuffer;
 }
 
 export type WorkerEvent =

@@ -7,12 +7,14 @@
 import type { Socket } from 'node:net';
 import { ERROR_CODES, KvError } from '../../index.js';
 import type { ServerMetrics } from '../metrics.js';
-import { RespCommandError, type Session } from './commands/spec.js';
+import { type CommandSpec, RespCommandError, type Session } from './commands/spec.js';
 import { lookupCommand } from './commands/table.js';
 import { type DecoderLimits, RespDecoder, RespProtocolError } from './decoder.js';
 import { errorReply, type Reply } from './encoder.js';
 
 export interface ConnectionLimits extends DecoderLimits {
+  /** Keys one multi-key command (MGET, MSET, DEL, EXISTS) may name; --max-keys-per-command. */
+  maxKeysPerCommand: number;
   pipelineDepthMax: number;
   writeBufferBytesMax: number;
   idleTimeoutMs: number;
@@ -194,13 +196,16 @@ export class RespConnection {
       this.answer(unknownCommand(args), 'unknown', startMs, 'BAD_REQUEST');
       return;
     }
-    if (spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity) {
+    // A request longer than any command takes arrives with its name only (see the decoder).
+    const argumentCount = args.length + this.decoder.droppedArguments;
+    if (spec.arity > 0 ? argumentCount !== spec.arity : argumentCount < -spec.arity) {
       const reply = errorReply('ERR', `wrong number of arguments for '${spec.name}' command`);
       this.answer(reply, spec.name, startMs, 'BAD_REQUEST');
       return;
     }
     let result: Reply | Promise<Reply>;
     try {
+      this.checkKeyCount(spec, argumentCount);
       result = spec.run(this.session, args);
     } catch (error) {
       const [reply, outcome] = failure(error);
@@ -220,6 +225,29 @@ export class RespConnection {
         this.settle(slot, reply, outcome);
       },
     );
+  }
+
+  /**
+   * Refuses a command naming more keys than --max-keys-per-command, or one whose arguments the
+   * decoder did not keep, before any of it reaches the engine.
+   */
+  private checkKeyCount(spec: CommandSpec, argumentCount: number): void {
+    const max = this.limits.maxKeysPerCommand;
+    if (spec.lastKey === -1) {
+      const keys = Math.ceil((argumentCount - spec.firstKey) / spec.step);
+      if (keys > max) {
+        throw new KvError(
+          'TOOLARGE',
+          `${spec.name.toUpperCase()} names ${keys} keys; --max-keys-per-command is ${max}`,
+        );
+      }
+    }
+    if (this.decoder.droppedArguments > 0) {
+      throw new KvError(
+        'TOOLARGE',
+        `${spec.name.toUpperCase()} has ${argumentCount} arguments; no command takes more than ${2 * max + 1} (--max-keys-per-command is ${max})`,
+      );
+    }
   }
 
   /** A reply known at once: written with the batch unless earlier commands are still running. */

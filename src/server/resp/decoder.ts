@@ -3,6 +3,9 @@
 // or inline lines (`PING\r\n`, what telnet and hand-typed input send). Whole commands inside one
 // chunk are sliced out of it without copying; partial input is kept only up to the limits, and a
 // declared length over a limit is refused at its header, before any of its bytes are buffered.
+// An array longer than any command can take is read to its end but only its name is kept
+// (droppedArguments says how many were not), so a huge request costs no memory per argument
+// and the connection can answer it with an error and go on.
 
 /** A broken request stream: the connection answers `-ERR Protocol error: <message>` and closes. */
 export class RespProtocolError extends Error {
@@ -21,6 +24,11 @@ export interface DecoderLimits {
   maxInlineBytes: number;
   /** Most bulk bytes in one request, all arguments together (bounds what one command may hold). */
   maxRequestBytes: number;
+  /**
+   * Most arguments kept of one request (command name included); a longer array is still read
+   * through, but only its name is kept. Default: maxArrayLength (every argument is kept).
+   */
+  maxArgumentsKept?: number;
 }
 
 const STAR = 0x2a;
@@ -58,6 +66,14 @@ export class RespDecoder {
   /** The array being read: arguments so far, and how many are still to come. */
   private args: Buffer[] | null = null;
   private argsLeft = 0;
+  /** How many arguments of the array being read are kept: all, or only the name when over maxArgumentsKept. */
+  private argsKept = 0;
+  private argsDeclared = 0;
+  /**
+   * Arguments of the command last returned by next() that were read but not kept because the
+   * array was longer than maxArgumentsKept; 0 for a whole command.
+   */
+  droppedArguments = 0;
   /** Length of the bulk whose header was read and whose data is awaited; -1 if none. */
   private bulkLength = -1;
   /** Bulk bytes declared so far by the array being read. */
@@ -100,6 +116,7 @@ export class RespDecoder {
    */
   next(): Buffer[] | null {
     if (this.failed !== null) throw this.failed;
+    this.droppedArguments = 0;
     if (this.tailBytes > 0) return null;
     // What the parse waits for is set afresh when it stops short.
     this.needBytes = 0;
@@ -133,11 +150,14 @@ export class RespDecoder {
         if (count <= 0) continue;
         this.args = [];
         this.argsLeft = count;
+        this.argsDeclared = count;
+        this.argsKept = count > (this.limits.maxArgumentsKept ?? this.limits.maxArrayLength) ? 1 : count;
         this.requestBytes = 0;
       }
       if (!this.parseElements()) return null;
       const command = this.args;
       this.args = null;
+      this.droppedArguments = this.argsDeclared - command.length;
       if (this.pos >= this.buf.length) this.release();
       return command;
     }
@@ -173,7 +193,7 @@ export class RespDecoder {
       if (buf[end] !== CR || buf[end + 1] !== LF) {
         throw new RespProtocolError(`bulk string of ${this.bulkLength} bytes is not followed by CRLF`);
       }
-      args.push(buf.subarray(this.pos, end));
+      if (args.length < this.argsKept) args.push(buf.subarray(this.pos, end));
       this.pos = end + 2;
       this.bulkLength = -1;
       this.argsLeft--;

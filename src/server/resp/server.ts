@@ -4,6 +4,7 @@
 // INFO, and on close stops accepting, lets commands in flight answer (bounded), then closes.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { KEYS_IN_FLIGHT_PER_COMMAND_MAX, KEYS_PER_COMMAND_MAX_DEFAULT } from '../../constants.js';
 import type { Db } from '../../index.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { RespServerStats, ServerView, Session } from './commands/spec.js';
@@ -33,6 +34,10 @@ export interface RespServerOptions {
   writeBufferBytesMax?: number;
   /** Bulk bytes one request may carry, all arguments together. Default the larger of 64 MiB and maxBulkBytes. */
   maxRequestBytes?: number;
+  /** Keys one MGET, MSET, DEL or EXISTS may name (TOOLARGE past it). Default KEYS_PER_COMMAND_MAX_DEFAULT. */
+  maxKeysPerCommand?: number;
+  /** Keys of one multi-key command in flight at once. Default KEYS_IN_FLIGHT_PER_COMMAND_MAX. */
+  keysInFlightPerCommandMax?: number;
 }
 
 export type { PauseReason } from './connection.js';
@@ -68,6 +73,7 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
   readonly metrics: ServerMetrics;
   readonly commands = COMMANDS;
   readonly startedAtMs = Date.now();
+  readonly keysInFlightPerCommandMax: number;
   private readonly db: Db;
   private readonly options: RespServerOptions;
   private readonly limits: ConnectionLimits;
@@ -98,11 +104,17 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
     this.db = db;
     this.options = options;
     this.metrics = options.metrics;
+    this.keysInFlightPerCommandMax = options.keysInFlightPerCommandMax ?? KEYS_IN_FLIGHT_PER_COMMAND_MAX;
+    const maxKeysPerCommand = options.maxKeysPerCommand ?? KEYS_PER_COMMAND_MAX_DEFAULT;
     this.limits = {
       maxBulkBytes: options.maxBulkBytes,
       maxArrayLength: options.maxArrayLength,
       maxInlineBytes: options.maxInlineBytes,
       maxRequestBytes: options.maxRequestBytes ?? Math.max(REQUEST_BYTES_MAX_DEFAULT, options.maxBulkBytes),
+      maxKeysPerCommand,
+      // No command takes more arguments than MSET with every key it may name; the arguments
+      // of a longer request are read but not kept (it is answered with TOOLARGE).
+      maxArgumentsKept: 2 * maxKeysPerCommand + 1,
       pipelineDepthMax: options.pipelineDepthMax,
       writeBufferBytesMax: options.writeBufferBytesMax ?? WRITE_BUFFER_BYTES_MAX_DEFAULT,
       idleTimeoutMs: options.idleTimeoutMs,

@@ -250,3 +250,31 @@ t.test('a partial command after a completed bulk is not held back by the finishe
   decoder.push(Buffer.from('NG\r\n'));
   t.same(decoder.next()?.map(String), ['PING']);
 });
+
+t.test('an array longer than maxArgumentsKept is read through, keeping only its name', async (t) => {
+  const limits: DecoderLimits = { ...LIMITS, maxArgumentsKept: 3 };
+  const keys = Array.from({ length: 500 }, (_, i) => `key:${i}`);
+  const input = Buffer.from(command('MGET', ...keys) + command('MGET', 'a', 'b') + command('PING'), 'latin1');
+  for (const chunkBytes of [input.length, 1, 7]) {
+    const decoder = new RespDecoder(limits);
+    const seen: [string[], number][] = [];
+    let heldMax = 0;
+    for (let at = 0; at < input.length; at += chunkBytes) {
+      decoder.push(input.subarray(at, at + chunkBytes));
+      for (let args = decoder.next(); args !== null; args = decoder.next()) {
+        seen.push([args.map(String), decoder.droppedArguments]);
+      }
+      heldMax = Math.max(heldMax, decoder.bufferedBytes);
+    }
+    t.same(
+      seen,
+      [
+        [['MGET'], 500],
+        [['MGET', 'a', 'b'], 0],
+        [['PING'], 0],
+      ],
+      `${chunkBytes}-byte chunks: the long one is cut to its name, the ones after it are whole`,
+    );
+    t.ok(heldMax <= Math.max(chunkBytes, 64), `${chunkBytes}-byte chunks: held at most one chunk`);
+  }
+});

@@ -1,8 +1,10 @@
 // Redis's key commands over the connection's bucket: GET, SET, DEL, EXISTS, MGET, MSET.
 // They hide siblings as Redis clients expect: GET answers the newest version by timestamp (nil
 // when that is a delete), and SET and DEL supersede every older version on every replica
-// (`replace: true`), so repeated SETs never pile up siblings. Multi-key commands run their keys concurrently and are not atomic:
-// when one key fails the reply is that error, and the other keys may have been written.
+// (`replace: true`), so repeated SETs never pile up siblings. Multi-key commands run their keys
+// concurrently in bounded slices and are not atomic: when one key fails the reply is that error,
+// the keys of later slices are not sent, and the other keys may have been written. How many keys
+// one command may name is checked before it runs (connection.ts, --max-keys-per-command).
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
 import { array, bulk, integer, NULL_BULK, OK, type Reply } from '../encoder.js';
@@ -17,9 +19,43 @@ function newest(result: GetResult): Reply {
 
 const okReply = (): Reply => OK;
 
-const countExisted = (results: WriteResult[]): Reply => integer(results.filter((r) => r.existed).length);
+/**
+ * Runs `run(i)` for each i below `count`, at most `inFlightMax` at a time: the next slice is
+ * sent once the previous one has answered, so one command with many keys holds a bounded
+ * share of the rings and of the pending requests, and other clients' commands are served
+ * between its slices. The results come in index order; the first failure rejects.
+ */
+async function inSlices<T>(
+  count: number,
+  inFlightMax: number,
+  run: (index: number) => Promise<T>,
+): Promise<T[]> {
+  const results = new Array<T>(count);
+  for (let start = 0; start < count; start += inFlightMax) {
+    const end = Math.min(count, start + inFlightMax);
+    const slice: Promise<void>[] = [];
+    for (let index = start; index < end; index++) {
+      slice.push(
+        run(index).then((result) => {
+          results[index] = result;
+        }),
+      );
+    }
+    await Promise.all(slice);
+  }
+  return results;
+}
 
-const countFound = (results: GetResult[]): Reply => integer(results.filter((r) => r.newest !== null).length);
+/** Runs one operation per item of a multi-key command, in slices (one slice: all at once). */
+function eachKey<I, T>(session: Session, items: readonly I[], run: (item: I) => Promise<T>): Promise<T[]> {
+  const inFlightMax = session.server.keysInFlightPerCommandMax;
+  if (items.length <= inFlightMax) return Promise.all(items.map(run));
+  return inSlices(items.length, inFlightMax, (index) => run(items[index] as I));
+}
+
+const existed = (result: WriteResult): boolean => result.existed;
+const found = (result: GetResult): boolean => result.newest !== null;
+const count = (flags: boolean[]): Reply => integer(flags.filter(Boolean).length);
 
 const get: CommandSpec = {
   name: 'get',
@@ -70,17 +106,23 @@ const del: CommandSpec = {
     const keys = new Map<string, Buffer>();
     for (let at = 1; at < args.length; at++)
       keys.set((args[at] as Buffer).toString('latin1'), args[at] as Buffer);
-    const deletes: Promise<WriteResult>[] = [];
-    for (const key of keys.values()) deletes.push(bucket.delete(key, REPLACE));
-    return Promise.all(deletes).then(countExisted);
+    return eachKey(session, [...keys.values()], (key) => bucket.delete(key, REPLACE).then(existed)).then(
+      count,
+    );
   },
 };
 
-/** Reads every key argument (args[1..]) of the session's bucket, in order. */
-function readEach(session: Session, args: readonly Buffer[]): Promise<GetResult[]> {
-  const reads: Promise<GetResult>[] = [];
-  for (let at = 1; at < args.length; at++) reads.push(session.bucket.get(args[at] as Buffer));
-  return Promise.all(reads);
+/**
+ * Reads every key argument (args[1..]) of the session's bucket, in order, keeping of each
+ * result only what the reply needs: a command of many keys holds no GetResult per key.
+ */
+function readEach<T>(
+  session: Session,
+  args: readonly Buffer[],
+  keep: (result: GetResult) => T,
+): Promise<T[]> {
+  const bucket = session.bucket;
+  return eachKey(session, args.slice(1), (key) => bucket.get(key).then(keep));
 }
 
 /** EXISTS counts keys holding a value; a key named twice counts twice, as in Redis. */
@@ -92,7 +134,7 @@ const exists: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args).then(countFound);
+    return readEach(session, args, found).then(count);
   },
 };
 
@@ -104,7 +146,7 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args).then((results) => array(results.map(newest)));
+    return readEach(session, args, newest).then(array);
   },
 };
 
@@ -123,9 +165,10 @@ const mset: CommandSpec = {
     for (let at = 1; at < args.length; at += 2) {
       pairs.set((args[at] as Buffer).toString('latin1'), [args[at] as Buffer, args[at + 1] as Buffer]);
     }
-    const writes: Promise<WriteResult>[] = [];
-    for (const [key, value] of pairs.values()) writes.push(session.bucket.put(key, value, REPLACE));
-    return Promise.all(writes).then(okReply);
+    const bucket = session.bucket;
+    return eachKey(session, [...pairs.values()], ([key, value]) => bucket.put(key, value, REPLACE)).then(
+      okReply,
+    );
   },
 };
 

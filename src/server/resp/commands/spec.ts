@@ -43,6 +43,8 @@ export interface ServerView {
   readonly port: number;
   readonly startedAtMs: number;
   readonly commands: readonly CommandSpec[];
+  /** Keys of one multi-key command sent to the engine at once (the size of its slices). */
+  readonly keysInFlightPerCommandMax: number;
   stats(): RespServerStats;
 }
 
