@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { ERROR_CODES, KvError } from '../../index.js';
 import type { ServerMetrics } from '../metrics.js';
-import { RespCommandError, type Session } from './commands/spec.js';
+import { type ClientView, RespCommandError, type Session } from './commands/spec.js';
 import { lookupCommand } from './commands/table.js';
 import { type DecoderLimits, RespDecoder, RespProtocolError } from './decoder.js';
 import { errorReply, type Reply } from './encoder.js';
@@ -53,8 +53,11 @@ class Slot {
   }
 }
 
-export class RespConnection {
+export class RespConnection implements ClientView {
   readonly session: Session;
+  readonly address: string;
+  readonly localAddress: string;
+  readonly connectedAtMs = Date.now();
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
   private readonly limits: ConnectionLimits;
@@ -85,6 +88,9 @@ export class RespConnection {
     this.host = host;
     this.limits = limits;
     this.decoder = new RespDecoder(limits);
+    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.localAddress = `${socket.localAddress}:${socket.localPort}`;
+    session.client = this;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
@@ -111,6 +117,10 @@ export class RespConnection {
   /** Commands read and not answered yet (including answered ones waiting behind the head). */
   get inFlight(): number {
     return this.slots.length - this.head;
+  }
+
+  get bufferedRequestBytes(): number {
+    return this.decoder.bufferedBytes;
   }
 
   /** Reply bytes held for this client: queued in the socket and in the current batch. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbStats } from '../../../index.js';
-import { bulk, type Reply } from '../encoder.js';
+import { type Reply, verbatim } from '../encoder.js';
 import type { CommandResult, CommandSpec, Session } from './spec.js';
 
 /** The Redis version ringkv's command subset is compatible with, for clients that check it. */
@@ -112,7 +112,8 @@ function render(session: Session, sections: readonly Section[], stats: DbStats |
     else if (section === 'keyspace') parts.push(keyspaceSection());
     else if (stats !== null) parts.push(ringkvSection(session, stats));
   }
-  return bulk(parts.join('\r\n'));
+  // A verbatim string of format txt in RESP3, as Redis 7 answers INFO; a bulk string in RESP2.
+  return verbatim(session.protocol, 'txt', parts.join('\r\n'));
 }
 
 /** The sections asked for: all of them for none, `all`, `default` or `everything`; unknown names are skipped, as Redis does. */

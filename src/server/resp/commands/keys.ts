@@ -5,14 +5,14 @@
 // when one key fails the reply is that error, and the other keys may have been written.
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
-import { array, bulk, integer, NULL_BULK, OK, type Reply } from '../encoder.js';
+import { array, bulk, integer, nil, OK, type Protocol, type Reply } from '../encoder.js';
 import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from './spec.js';
 
 const REPLACE: WriteOptions = Object.freeze({ replace: true });
 
 /** The newest version's value, or nil when there is none or the newest is a delete. */
-function newest(result: GetResult): Reply {
-  return result.newest === null ? NULL_BULK : bulk(result.newest);
+function newest(protocol: Protocol, result: GetResult): Reply {
+  return result.newest === null ? nil(protocol) : bulk(result.newest);
 }
 
 const okReply = (): Reply => OK;
@@ -28,7 +28,8 @@ const get: CommandSpec = {
   firstKey: 1,
   lastKey: 1,
   step: 1,
-  run: (session, args) => session.bucket.get(args[1] as Buffer).then(newest),
+  run: (session, args) =>
+    session.bucket.get(args[1] as Buffer).then((result) => newest(session.protocol, result)),
 };
 
 /** SET's Redis options: expiry and conditional writes have no counterpart in ringkv. */
@@ -104,7 +105,9 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args).then((results) => array(results.map(newest)));
+    return readEach(session, args).then((results) =>
+      array(results.map((result) => newest(session.protocol, result))),
+    );
   },
 };
 
