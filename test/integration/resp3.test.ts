@@ -312,6 +312,7 @@ t.test('COMMAND COUNT counts the commands; COMMAND LIST adds the subcommands', a
     'client|setinfo',
     'client|id',
     'client|info',
+    'client|help',
     'bucket',
     'info',
     'command',
@@ -319,6 +320,7 @@ t.test('COMMAND COUNT counts the commands; COMMAND LIST adds the subcommands', a
     'command|list',
     'command|info',
     'command|docs',
+    'command|help',
     'config',
     'config|get',
   ];
@@ -342,4 +344,23 @@ t.test('CONFIG GET takes glob patterns, as Redis 7 does', async (t) => {
     'a name matched twice is listed once',
   );
   t.equal(await send('CONFIG', 'GET', 'maxmemory'), '*0\r\n');
+});
+
+t.test('CLIENT HELP and COMMAND HELP answer, as the unknown-subcommand errors suggest', async (t) => {
+  const { send } = await dial();
+  for (const container of ['CLIENT', 'COMMAND']) {
+    const help = await send(container, 'help');
+    t.match(
+      help,
+      new RegExp(
+        `^\\*\\d+\\r\\n\\+${container} <subcommand> \\[<arg> \\[value\\] \\[opt\\] \\.\\.\\.\\]\\. Subcommands are:\\r\\n`,
+      ),
+    );
+    t.ok(
+      help.endsWith(`${status('HELP')}${status('    Print this help.')}`),
+      `${container} HELP ends with HELP itself`,
+    );
+  }
+  t.match(await send('CLIENT', 'HELP'), /\+SETINFO <option> <value>\r\n/);
+  t.match(await send('COMMAND', 'HELP'), /\+DOCS \[<command-name> \.\.\.\]\r\n/);
 });

@@ -16,6 +16,7 @@ import {
 import { REDIS_COMPAT_VERSION } from './info.js';
 import {
   type CommandSpec,
+  helpReply,
   integerArg,
   keyword,
   RespCommandError,
@@ -209,6 +210,22 @@ function clientInfo(session: Session): Reply {
   return verbatim(session.protocol, 'txt', `${line}\n`);
 }
 
+/** CLIENT HELP: Redis's lines for the subcommands ringkv has. */
+const CLIENT_HELP = helpReply('CLIENT', [
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
+]);
+
 interface Subcommand {
   /** As Redis counts it: CLIENT and the subcommand included. */
   readonly arity: number;
@@ -239,9 +256,10 @@ const CLIENT_SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map<string, Subc
   ],
   ['ID', { arity: 2, run: (session) => integer(session.id) }],
   ['INFO', { arity: 2, run: clientInfo }],
+  ['HELP', { arity: 2, run: () => CLIENT_HELP }],
 ]);
 
-/** CLIENT SETNAME / GETNAME / SETINFO / ID / INFO: what client libraries send when they connect. */
+/** CLIENT SETNAME / GETNAME / SETINFO / ID / INFO / HELP: what client libraries send when they connect. */
 const client: CommandSpec = {
   name: 'client',
   arity: -2,

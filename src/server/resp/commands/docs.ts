@@ -113,11 +113,25 @@ const CLIENT_SUBCOMMANDS: readonly SubcommandDoc[] = [
     aclCategories: CONNECTION,
     tips: ['nondeterministic_output'],
   }),
+  sub('help', 2, INTROSPECTION_FLAGS, {
+    summary: 'Returns helpful text about the different subcommands.',
+    since: '5.0.0',
+    group: 'connection',
+    complexity: 'O(1)',
+    aclCategories: CONNECTION,
+  }),
 ];
 
 const COMMAND_NAMES: ArgumentDoc = { name: 'command-name', type: 'string', optional: true, multiple: true };
 
 const COMMAND_SUBCOMMANDS: readonly SubcommandDoc[] = [
+  sub('help', 2, INTROSPECTION_FLAGS, {
+    summary: 'Returns helpful text about the different subcommands.',
+    since: '5.0.0',
+    group: 'server',
+    complexity: 'O(1)',
+    aclCategories: CONNECTION,
+  }),
   sub('count', 2, INTROSPECTION_FLAGS, {
     summary: 'Returns a count of commands.',
     since: '2.8.13',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { KvError } from '../../../index.js';
 import { array, bulk, integer, map, nil, type Protocol, type Reply, set, simpleString } from '../encoder.js';
 import { type ArgumentDoc, COMMAND_DOCS, type CommandDoc, type SubcommandDoc } from './docs.js';
-import { type CommandSpec, keyword, type ServerView, text, wrongArity } from './spec.js';
+import { type CommandSpec, helpReply, keyword, type ServerView, text, wrongArity } from './spec.js';
 
 /** Command flags in the order Redis lists them (addReplyFlagsForCommand). */
 const FLAG_ORDER = [
@@ -260,6 +260,24 @@ function topLevel(server: ServerView): Described[] {
   return server.commands.map(describedCommand);
 }
 
+/** COMMAND HELP: Redis's lines for the subcommands ringkv has. */
+const COMMAND_HELP = helpReply('COMMAND', [
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+]);
+
 /** COMMAND's subcommands, each with its arity as Redis counts it (COMMAND included). */
 const COMMAND_SUBCOMMANDS: ReadonlyMap<
   string,
@@ -291,6 +309,7 @@ const COMMAND_SUBCOMMANDS: ReadonlyMap<
       },
     },
   ],
+  ['HELP', { arity: 2, run: () => COMMAND_HELP }],
   [
     'DOCS',
     {

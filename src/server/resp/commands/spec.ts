@@ -4,7 +4,7 @@
 // (or rejected) as KvError, or RespCommandError for replies whose code word is Redis's own.
 import type { Bucket, Db } from '../../../index.js';
 import { KvError } from '../../../index.js';
-import type { Protocol, Reply } from '../encoder.js';
+import { array, type Protocol, type Reply, simpleString } from '../encoder.js';
 
 export type CommandResult = Reply | Promise<Reply>;
 
@@ -124,4 +124,19 @@ export function quorumOption(name: string, args: Buffer[], at: number, command: 
   if (args.length !== at + 2) throw wrongArity(command);
   if (keyword(args[at] as Buffer) !== name) throw syntaxError();
   return integerArg(args[at + 1] as Buffer);
+}
+
+/**
+ * A container's HELP reply as Redis builds it (addReplyHelp): a header naming the command, the
+ * subcommands' lines, then HELP itself, each a simple string.
+ */
+export function helpReply(command: string, lines: readonly string[]): Reply {
+  return array(
+    [
+      `${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+      ...lines,
+      'HELP',
+      '    Print this help.',
+    ].map((line) => simpleString(line)),
+  );
 }
