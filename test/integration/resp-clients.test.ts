@@ -68,6 +68,17 @@ t.test(`node-redis ${versionOf('redis')} with default settings speaks RESP3 to r
     { resp: 3, libName: 'node-redis', libVer: versionOf('redis') },
     'its SETINFO on connect was kept',
   );
+  const unparsed = Object.entries(clientInfo).filter(
+    ([, value]) => value === undefined || Number.isNaN(value),
+  );
+  t.same(unparsed, [], 'CLIENT INFO has every field node-redis parses');
+  const [get, missing] = await client.commandInfo(['get', 'no-such-command']);
+  t.match(get, { name: 'get', arity: 2, firstKeyIndex: 1, lastKeyIndex: 1, step: 1, isKeyless: false });
+  t.same([...(get?.flags ?? [])], ['readonly', 'fast']);
+  t.same([...(get?.categories ?? [])], ['@read', '@string', '@fast']);
+  t.equal(missing, null);
+  const names = await client.commandList();
+  t.equal(await client.commandCount(), names.filter((name) => !name.includes('|')).length);
   t.same(errors, [], 'no error was emitted');
 });
 

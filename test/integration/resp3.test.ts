@@ -159,7 +159,7 @@ t.test('CLIENT SETINFO validates its attribute and value; CLIENT INFO reports th
   t.equal(await send('CLIENT', 'SETNAME', 'shop-1'), '+OK\r\n');
   const id = Number((await send('CLIENT', 'ID')).slice(1, -2));
   const info2 = await send('CLIENT', 'INFO');
-  t.match(info2, /^\$\d+\r\nid=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ name=shop-1 /);
+  t.match(info2, /^\$\d+\r\nid=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-1 name=shop-1 /);
   t.match(info2, new RegExp(`^\\$\\d+\\r\\nid=${id} `));
   t.match(info2, / cmd=client\|info user=default redir=-1 resp=2 lib-name=node-redis lib-ver=6\.3\.1\n\r\n$/);
   await send('HELLO', '3');

@@ -177,17 +177,22 @@ function clientSetInfo(session: Session, attributeArg: Buffer, valueArg: Buffer)
 }
 
 /**
- * CLIENT INFO: Redis's `field=value` line for this connection, with the fields that mean
- * something here (no pub/sub, no transactions, one database); asked on its own connection, the
- * command is the last one run and the connection is not idle.
+ * CLIENT INFO: Redis 7.2's `field=value` line for this connection, every field in Redis's order
+ * so that clients which parse it get numbers. Fields with no counterpart here say so: no file
+ * descriptor is exposed by node:net (fd=-1, as Redis shows for connections without one), no
+ * pub/sub, no transactions, one database. Asked on its own connection, CLIENT INFO is the last
+ * command run and the connection is not idle.
  */
 function clientInfo(session: Session): Reply {
   const client = session.client;
   const ageSeconds = client === null ? 0 : Math.floor((Date.now() - client.connectedAtMs) / 1000);
+  const requestBytes = client?.bufferedRequestBytes ?? 0;
+  const replyBytes = client?.bufferedReplyBytes ?? 0;
   const fields: [string, string | number][] = [
     ['id', session.id],
     ['addr', client?.address ?? ''],
     ['laddr', client?.localAddress ?? ''],
+    ['fd', -1],
     ['name', session.clientName ?? ''],
     ['age', ageSeconds],
     ['idle', 0],
@@ -197,8 +202,17 @@ function clientInfo(session: Session): Reply {
     ['psub', 0],
     ['ssub', 0],
     ['multi', -1],
-    ['qbuf', client?.bufferedRequestBytes ?? 0],
-    ['omem', client?.bufferedReplyBytes ?? 0],
+    ['qbuf', requestBytes],
+    ['qbuf-free', 0],
+    ['argv-mem', 0],
+    ['multi-mem', 0],
+    ['rbs', 0],
+    ['rbp', 0],
+    ['obl', 0],
+    ['oll', 0],
+    ['omem', replyBytes],
+    ['tot-mem', requestBytes + replyBytes],
+    ['events', 'r'],
     ['cmd', 'client|info'],
     ['user', DEFAULT_USER],
     ['redir', -1],
