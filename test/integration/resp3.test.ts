@@ -364,3 +364,21 @@ t.test('CLIENT HELP and COMMAND HELP answer, as the unknown-subcommand errors su
   t.match(await send('CLIENT', 'HELP'), /\+SETINFO <option> <value>\r\n/);
   t.match(await send('COMMAND', 'HELP'), /\+DOCS \[<command-name> \.\.\.\]\r\n/);
 });
+
+t.test('EXPLAIN answers maps on RESP3 (flat pairs on RESP2), and a tombstone’s value is null', async (t) => {
+  const { send } = await dial();
+  await send('SET', 'explained', 'v');
+  await send('DEL', 'explained');
+  const resp2 = await send('EXPLAIN', 'explained');
+  t.match(resp2, /^\*6\r\n\$9\r\npartition\r\n:\d+\r\n\$15\r\npreference_list\r\n\*3\r\n/);
+  t.match(resp2, /\$5\r\nvalue\r\n\$-1\r\n\$2\r\nts\r\n:\d+\r\n/, 'the tombstone is a RESP2 null bulk');
+  await send('HELLO', '3');
+  const resp3 = await send('EXPLAIN', 'explained');
+  t.match(resp3, /^%3\r\n\$9\r\npartition\r\n:\d+\r\n\$15\r\npreference_list\r\n\*3\r\n/);
+  t.match(resp3, /\$8\r\nreplicas\r\n\*\d+\r\n%3\r\n\$6\r\nworker\r\n:\d+\r\n/, 'each replica is a map');
+  t.match(
+    resp3,
+    /%3\r\n\$5\r\nvalue\r\n_\r\n\$2\r\nts\r\n:\d+\r\n/,
+    'each version is a map; the tombstone is null',
+  );
+});
