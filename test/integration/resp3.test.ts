@@ -382,3 +382,43 @@ t.test('EXPLAIN answers maps on RESP3 (flat pairs on RESP2), and a tombstone’s
     'each version is a map; the tombstone is null',
   );
 });
+
+t.test('replies to commands pipelined before HELLO 3 stay RESP2, those after it are RESP3', async (t) => {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const byteByByte of [false, true]) {
+    const { send, socket } = await dial();
+    const id = Number((await send('CLIENT', 'ID')).slice(1, -2));
+    // These answer once the workers reply, after the HELLO behind them has run.
+    const before = ['GET missing-key', 'MGET missing-key', 'INFO keyspace ringkv'];
+    const input = [...before, 'HELLO 3', ...before].map((line) => command(...line.split(' '))).join('');
+    const bytes = Buffer.from(input + command('ECHO', 'end'), 'latin1');
+    const received = new Promise<string>((resolve) => {
+      let text = '';
+      socket.removeAllListeners('data');
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.endsWith(b('end'))) resolve(text.slice(0, -b('end').length));
+      });
+    });
+    for (let at = 0; at < bytes.length; at += byteByByte ? 1 : bytes.length) {
+      socket.write(bytes.subarray(at, byteByByte ? at + 1 : bytes.length));
+    }
+    const info = '# Keyspace\r\n\r\n# Ringkv\r\n[^]*?';
+    const expected = new RegExp(
+      [
+        `^${literal('$-1\r\n')}`,
+        literal(arr('$-1\r\n')),
+        `\\$\\d+\\r\\n${info}`,
+        literal(helloReply(3, id)),
+        literal('_\r\n'),
+        literal(arr('_\r\n')),
+        `=\\d+\\r\\ntxt:${info}$`,
+      ].join(''),
+    );
+    t.match(
+      await received,
+      expected,
+      `each reply in the protocol of its time (sent ${byteByByte ? 'byte by byte' : 'whole'})`,
+    );
+  }
+});

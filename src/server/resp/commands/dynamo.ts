@@ -133,10 +133,13 @@ const explain: CommandSpec = {
   firstKey: 1,
   lastKey: 1,
   step: 1,
-  run: (session, args) =>
-    session.bucket
+  run(session, args) {
+    // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
+    const protocol = session.protocol;
+    return session.bucket
       .explain(args[1] as Buffer)
-      .then((explained) => renderExplanation(session.protocol, explained)),
+      .then((explained) => renderExplanation(protocol, explained));
+  },
 };
 
 export const DYNAMO_COMMANDS: readonly CommandSpec[] = [vget, vput, vdel, explain];

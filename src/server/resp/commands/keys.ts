@@ -28,8 +28,11 @@ const get: CommandSpec = {
   firstKey: 1,
   lastKey: 1,
   step: 1,
-  run: (session, args) =>
-    session.bucket.get(args[1] as Buffer).then((result) => newest(session.protocol, result)),
+  run(session, args) {
+    // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
+    const protocol = session.protocol;
+    return session.bucket.get(args[1] as Buffer).then((result) => newest(protocol, result));
+  },
 };
 
 /** SET's Redis options: expiry and conditional writes have no counterpart in ringkv. */
@@ -105,8 +108,9 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
+    const protocol = session.protocol;
     return readEach(session, args).then((results) =>
-      array(results.map((result) => newest(session.protocol, result))),
+      array(results.map((result) => newest(protocol, result))),
     );
   },
 };
