@@ -88,8 +88,8 @@ export class RespConnection implements ClientView {
     this.host = host;
     this.limits = limits;
     this.decoder = new RespDecoder(limits);
-    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.localAddress = `${socket.localAddress}:${socket.localPort}`;
+    this.address = peerId(socket.remoteAddress, socket.remotePort);
+    this.localAddress = peerId(socket.localAddress, socket.localPort);
     session.client = this;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
@@ -348,6 +348,12 @@ export class RespConnection implements ClientView {
     this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
     this.lingerTimer.unref();
   }
+}
+
+/** `ip:port` as Redis writes it (formatAddr): an IPv6 address in brackets. */
+function peerId(ip: string | undefined, port: number | undefined): string {
+  const host = ip ?? '?';
+  return `${host.includes(':') ? `[${host}]` : host}:${port ?? 0}`;
 }
 
 /** The error reply and metrics outcome of a failed command. */
