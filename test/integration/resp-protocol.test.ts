@@ -94,7 +94,9 @@ t.test(
   'malformed streams get a protocol error and a close, and the server answers the next PING',
   async (t) => {
     const cases: [string, string][] = [
-      ['a negative array length', '*-5\r\n'],
+      ['an array length with a leading zero', '*01\r\n'],
+      ['an inline line with an unclosed quote', 'SET "k v\r\n'],
+      ['an inline closing quote followed by a byte', 'SET """k""" v\r\n'],
       ['a non-numeric array length', '*abc\r\n'],
       ['a negative bulk length', '*1\r\n$-5\r\n'],
       ['a huge bulk length', '*1\r\n$99999999999999\r\n'],
@@ -119,7 +121,7 @@ t.test(
 
 t.test('commands before a malformed one are answered before the error', async (t) => {
   const reply = await sendUntilClosed(
-    `${command('PING')}${command('ECHO', 'hi')}*-5\r\n${command('PING')}`,
+    `${command('PING')}${command('ECHO', 'hi')}*abc\r\n${command('PING')}`,
     false,
   );
   t.equal(reply, '+PONG\r\n$2\r\nhi\r\n-ERR Protocol error: invalid multibulk length\r\n');
@@ -144,6 +146,33 @@ t.test('inline commands, as typed in telnet, are answered', async (t) => {
   socket.write('PING\r\nSET inline-key inline-value\r\nGET inline-key\nECHO   spaced\r\n');
   const text = await received.until((text) => text.endsWith('spaced\r\n'));
   t.equal(text, '+PONG\r\n+OK\r\n$12\r\ninline-value\r\n$6\r\nspaced\r\n');
+  socket.destroy();
+});
+
+t.test('array counts of zero or less get no reply and keep the connection, as in Redis', async (t) => {
+  for (const byteByByte of [false, true]) {
+    const socket = await dial();
+    const received = reader(socket);
+    const bytes = Buffer.from(`*0\r\n*-1\r\n*-10\r\n${command('ECHO', 'after')}`, 'latin1');
+    for (let at = 0; at < bytes.length; at += byteByByte ? 1 : bytes.length) {
+      socket.write(bytes.subarray(at, byteByByte ? at + 1 : bytes.length));
+    }
+    const text = await received.until((text) => text.endsWith('after\r\n'));
+    t.equal(
+      text,
+      '$5\r\nafter\r\n',
+      `only the ECHO is answered (sent ${byteByByte ? 'byte by byte' : 'whole'})`,
+    );
+    socket.destroy();
+  }
+});
+
+t.test('inline commands with quotes and escapes reach the command as Redis splits them', async (t) => {
+  const socket = await dial();
+  const received = reader(socket);
+  socket.write(`SET "spaced key" 'it\\'s'\r\nGET "spaced\\x20key"\r\nECHO "tab\\there"\r\n`);
+  const text = await received.until((text) => text.endsWith('here\r\n'));
+  t.equal(text, "+OK\r\n$4\r\nit's\r\n$8\r\ntab\there\r\n");
   socket.destroy();
 });
 

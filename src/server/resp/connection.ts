@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { ERROR_CODES, KvError } from '../../index.js';
 import type { ServerMetrics } from '../metrics.js';
-import { type CommandSpec, RespCommandError, type Session } from './commands/spec.js';
+import { type ClientView, type CommandSpec, RespCommandError, type Session } from './commands/spec.js';
 import { lookupCommand } from './commands/table.js';
 import { type DecoderLimits, RespDecoder, RespProtocolError } from './decoder.js';
 import { errorReply, type Reply } from './encoder.js';
@@ -55,8 +55,11 @@ class Slot {
   }
 }
 
-export class RespConnection {
+export class RespConnection implements ClientView {
   readonly session: Session;
+  readonly address: string;
+  readonly localAddress: string;
+  readonly connectedAtMs = Date.now();
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
   private readonly limits: ConnectionLimits;
@@ -87,6 +90,9 @@ export class RespConnection {
     this.host = host;
     this.limits = limits;
     this.decoder = new RespDecoder(limits);
+    this.address = peerId(socket.remoteAddress, socket.remotePort);
+    this.localAddress = peerId(socket.localAddress, socket.localPort);
+    session.client = this;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
@@ -113,6 +119,10 @@ export class RespConnection {
   /** Commands read and not answered yet (including answered ones waiting behind the head). */
   get inFlight(): number {
     return this.slots.length - this.head;
+  }
+
+  get bufferedRequestBytes(): number {
+    return this.decoder.bufferedBytes;
   }
 
   /** Reply bytes held for this client: queued in the socket and in the current batch. */
@@ -367,6 +377,12 @@ export class RespConnection {
     this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
     this.lingerTimer.unref();
   }
+}
+
+/** `ip:port` as Redis writes it (formatAddr): an IPv6 address in brackets. */
+function peerId(ip: string | undefined, port: number | undefined): string {
+  const host = ip ?? '?';
+  return `${host.includes(':') ? `[${host}]` : host}:${port ?? 0}`;
 }
 
 /** The error reply and metrics outcome of a failed command. */

@@ -1,6 +1,7 @@
-// Incremental RESP2 request decoder: fed socket chunks of any size, it yields one command at a
+// Incremental RESP request decoder: fed socket chunks of any size, it yields one command at a
 // time as an array of Buffers. Requests are arrays of bulk strings (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`)
-// or inline lines (`PING\r\n`, what telnet and hand-typed input send). Whole commands inside one
+// or inline lines (`PING\r\n`, what telnet and hand-typed input send, split with quotes as Redis
+// splits them: inline.ts); RESP3 changed replies only, so requests are the same. Whole commands inside one
 // chunk are sliced out of it without copying; partial input is kept only up to the limits, and a
 // declared length over a limit is refused at its header, before any of its bytes are buffered.
 // An array longer than any command can take is read to its end but only its name is kept
@@ -31,12 +32,12 @@ export interface DecoderLimits {
   maxArgumentsKept?: number;
 }
 
+import { splitInlineArgs } from './inline.js';
+
 const STAR = 0x2a;
 const DOLLAR = 0x24;
 const CR = 0x0d;
 const LF = 0x0a;
-const SPACE = 0x20;
-const TAB = 0x09;
 const MINUS = 0x2d;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
@@ -146,7 +147,8 @@ export class RespDecoder {
         }
         const count = this.parseLength(this.pos + 1, this.limits.maxArrayLength, 'multibulk length', true);
         if (count === INCOMPLETE) return null;
-        // `*0` and the null array `*-1` carry no command: Redis skips them, and so do we.
+        // A count of zero or less (`*0`, `*-1`, `*-10`) carries no command: Redis skips it
+        // without a reply and keeps the connection, and so do we.
         if (count <= 0) continue;
         this.args = [];
         this.argsLeft = count;
@@ -203,10 +205,11 @@ export class RespDecoder {
 
   /**
    * Parses the decimal of a `*N` or `$N` header starting at `start` (after the type byte) and
-   * consumes the line. Returns INCOMPLETE when the line has not fully arrived; -1 only when
-   * `allowNull` (the null array). Anything else malformed or above `max` throws.
+   * consumes the line. Returns INCOMPLETE when the line has not fully arrived; a negative value
+   * only when `allowNegative` (array counts). The digits follow Redis's string2ll: no leading
+   * zero, no `-0`. Anything else malformed or above `max` throws.
    */
-  private parseLength(start: number, max: number, what: string, allowNull: boolean): number {
+  private parseLength(start: number, max: number, what: string, allowNegative: boolean): number {
     const buf = this.buf;
     let i = start;
     let negative = false;
@@ -227,9 +230,11 @@ export class RespDecoder {
     if (i === digitsStart || buf[i] !== CR) throw new RespProtocolError(`invalid ${what}`);
     if (i + 1 >= buf.length) return INCOMPLETE;
     if (buf[i + 1] !== LF) throw new RespProtocolError(`invalid ${what}`);
+    const leadingZero = buf[digitsStart] === DIGIT_0 && (i - digitsStart > 1 || negative);
+    if (leadingZero) throw new RespProtocolError(`invalid ${what}`);
     if (negative) {
-      if (!allowNull || value !== 1) throw new RespProtocolError(`invalid ${what}`);
-      value = -1;
+      if (!allowNegative) throw new RespProtocolError(`invalid ${what}`);
+      value = -value;
     } else if (value > max) {
       throw new RespProtocolError(`invalid ${what}: ${value} is over the limit of ${max}`);
     }
@@ -237,7 +242,7 @@ export class RespDecoder {
     return value;
   }
 
-  /** An inline command: one line of space-separated words. Null when the line is not complete. */
+  /** An inline command: one line of words (inline.ts). Null when the line is not complete. */
   private parseInline(): Buffer[] | null {
     const buf = this.buf;
     const max = this.limits.maxInlineBytes;
@@ -251,20 +256,10 @@ export class RespDecoder {
     let end = newline;
     if (end > this.pos && buf[end - 1] === CR) end--;
     if (end - this.pos > max) throw inlineTooBig(max);
-    const words: Buffer[] = [];
-    let i = this.pos;
-    while (i < end) {
-      while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
-      const wordStart = i;
-      while (i < end && buf[i] !== SPACE && buf[i] !== TAB) i++;
-      if (i > wordStart) {
-        if (words.length >= this.limits.maxArrayLength) {
-          throw new RespProtocolError(
-            `too many arguments in inline request: over ${this.limits.maxArrayLength}`,
-          );
-        }
-        words.push(buf.subarray(wordStart, i));
-      }
+    const words = splitInlineArgs(buf.subarray(this.pos, end));
+    if (words === null) throw new RespProtocolError('unbalanced quotes in request');
+    if (words.length > this.limits.maxArrayLength) {
+      throw new RespProtocolError(`too many arguments in inline request: over ${this.limits.maxArrayLength}`);
     }
     this.pos = newline + 1;
     if (this.pos >= buf.length) this.release();

@@ -155,7 +155,11 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
       db: this.db,
       server: this,
       bucket: this.db,
+      protocol: 2,
       clientName: null,
+      libName: null,
+      libVersion: null,
+      client: null,
       closeAfterReply: false,
     };
     this.open.add(new RespConnection(socket, session, this, this.limits));

@@ -82,8 +82,8 @@ t.test('well-formed requests', async (t) => {
     ],
     ['an empty bulk string', command('SET', 'k', ''), [['SET', 'k', '']]],
     [
-      'an empty array and a null array, which carry no command',
-      `*0\r\n*-1\r\n${command('PING')}`,
+      'arrays of zero or fewer elements, which carry no command (Redis skips them)',
+      `*0\r\n*-1\r\n*-10\r\n*-999999999999999\r\n${command('PING')}`,
       [['PING']],
     ],
     ['an inline command ended by CRLF', 'PING\r\n', [['PING']]],
@@ -104,6 +104,35 @@ t.test('well-formed requests', async (t) => {
       t.equal(outcome.error, null);
       t.equal(outcome.buffered, 0, 'nothing is held once the commands are out');
     });
+  }
+});
+
+t.test('inline lines split as Redis splits them (sdssplitargs)', async (t) => {
+  // Expected arguments worked out from Redis 7.2's sdssplitargs (src/sds.c), case by case.
+  const cases: [string, string, string[]][] = [
+    ['double quotes keep spaces', 'set "a b" c', ['set', 'a b', 'c']],
+    ['single quotes keep spaces', "set 'a b' c", ['set', 'a b', 'c']],
+    ['an empty quoted word is an empty argument', 'set k ""', ['set', 'k', '']],
+    ['an empty single-quoted word too', "set k ''", ['set', 'k', '']],
+    ['double-quote escapes', String.raw`echo "\n\r\t\b\a\\\""`, ['echo', '\n\r\t\b\x07\\"']],
+    ['hex escapes', String.raw`echo "\x41\xfF\x00"`, ['echo', 'A\xff\x00']],
+    ['a hex escape with one hex digit stands for x', String.raw`echo "\x4g"`, ['echo', 'x4g']],
+    ['an unknown escape stands for the byte', String.raw`echo "\q"`, ['echo', 'q']],
+    [String.raw`single quotes, where only \' escapes`, String.raw`echo 'a\'b\n'`, ['echo', "a'b\\n"]],
+    ['a quote opening inside a word joins it', 'echo a"b c"', ['echo', 'ab c']],
+    ['a closing quote may be followed by a tab', 'echo "a"\tb', ['echo', 'a', 'b']],
+    ['quotes inside the other quotes are plain', `echo "it's" 'say "x"'`, ['echo', "it's", 'say "x"']],
+    ['a vertical tab is a blank between words but part of a word', 'echo \x0ba\x0bb', ['echo', 'a\x0bb']],
+    ['a bare backslash is a plain byte', String.raw`echo a\b`, ['echo', 'a\\b']],
+    ['a NUL byte is an ordinary byte', 'echo a\x00b "c\x00"', ['echo', 'a\x00b', 'c\x00']],
+  ];
+  for (const [name, line, expected] of cases) {
+    for (const ending of ['\r\n', '\n']) {
+      const outcome = decodeEveryWay(`${line}${ending}PING${ending}`);
+      t.same(outcome.differences, [], `${name}: whole, byte by byte and in chunks agree`);
+      t.same(outcome.commands, [expected, ['PING']], `${name} (${JSON.stringify(ending)})`);
+      t.equal(outcome.error, null);
+    }
   }
 });
 
@@ -165,7 +194,15 @@ t.test('malformed requests', async (t) => {
   const cases: [string, string, RegExp][] = [
     ['a non-numeric array length', '*abc\r\n', /invalid multibulk length/],
     ['an array length with a space', '* 1\r\n', /invalid multibulk length/],
-    ['a negative array length other than -1', '*-5\r\n', /invalid multibulk length/],
+    ['an array length with a leading zero', '*01\r\n', /invalid multibulk length/],
+    ['an array length of minus zero', '*-0\r\n', /invalid multibulk length/],
+    ['a lone minus as the array length', '*-\r\n', /invalid multibulk length/],
+    ['a bulk length with a leading zero', '*1\r\n$04\r\nPING\r\n', /invalid bulk length/],
+    ['an inline line with an unclosed double quote', 'set "k v\r\n', /unbalanced quotes in request/],
+    ['an inline line with an unclosed single quote', "set 'k v\r\n", /unbalanced quotes in request/],
+    ['an inline closing quote followed by a byte', 'set """k""" v\r\n', /unbalanced quotes in request/],
+    ['an inline closing single quote followed by a byte', "set 'k'v x\r\n", /unbalanced quotes in request/],
+    ['an inline quote ended by an escaped quote', 'get "k\\"\r\n', /unbalanced quotes in request/],
     ['an array longer than maxArrayLength', '*9\r\n', /invalid multibulk length: 9 is over the limit of 8/],
     ['a negative bulk length', '*1\r\n$-5\r\n', /invalid bulk length/],
     ['a null bulk as an argument', '*1\r\n$-1\r\n', /invalid bulk length/],
@@ -233,7 +270,7 @@ t.test('an unterminated header within its limit just waits for more input', asyn
 
 t.test('after a protocol error the decoder keeps failing and holds nothing', async (t) => {
   const decoder = new RespDecoder(LIMITS);
-  decoder.push(Buffer.from('*-5\r\n'));
+  decoder.push(Buffer.from('*abc\r\n'));
   t.throws(() => decoder.next(), RespProtocolError);
   decoder.push(Buffer.from(command('PING')));
   t.throws(() => decoder.next(), RespProtocolError);

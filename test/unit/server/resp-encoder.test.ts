@@ -1,18 +1,27 @@
-// Goal: every RESP2 reply ringkv sends has the exact wire form Redis clients parse. Method:
-// encode each kind (including nested arrays and edge lengths) and compare the bytes.
+// Goal: every reply ringkv sends, RESP2 and RESP3, has the exact wire form Redis clients parse.
+// Method: encode each kind (nested arrays, edge lengths, both protocols) and compare the bytes.
 import t from 'tap';
 import {
   array,
+  boolean,
   bulk,
   bulkArray,
+  double,
   EMPTY_ARRAY,
   errorReply,
   integer,
+  map,
+  NULL,
   NULL_ARRAY,
   NULL_BULK,
+  nil,
+  nilArray,
   OK,
   PONG,
+  type Protocol,
+  set,
   simpleString,
+  verbatim,
 } from '../../../src/server/resp/encoder.js';
 
 const wire = (reply: Buffer) => reply.toString('latin1');
@@ -56,4 +65,56 @@ t.test('arrays hold encoded elements, nested arrays and nulls included', async (
   );
   const many = Array.from({ length: 12 }, (_, i) => integer(i));
   t.ok(wire(array(many)).startsWith('*12\r\n:0\r\n'), 'a two-digit count is written whole');
+});
+
+t.test('RESP3 types have their own wire form on RESP3 and Redis’s RESP2 form otherwise', async (t) => {
+  const pairs = [bulk('a'), integer(1), bulk('b'), NULL_BULK];
+  const cases: [string, (protocol: Protocol) => Buffer, string, string][] = [
+    ['null', (p) => nil(p), '_\r\n', '$-1\r\n'],
+    ['a null array', (p) => nilArray(p), '_\r\n', '*-1\r\n'],
+    [
+      'a map',
+      (p) => map(p, pairs),
+      '%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n',
+      '*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n',
+    ],
+    ['an empty map', (p) => map(p, []), '%0\r\n', '*0\r\n'],
+    [
+      'a set',
+      (p) => set(p, [simpleString('x'), simpleString('y')]),
+      '~2\r\n+x\r\n+y\r\n',
+      '*2\r\n+x\r\n+y\r\n',
+    ],
+    ['an empty set', (p) => set(p, []), '~0\r\n', '*0\r\n'],
+    ['true', (p) => boolean(p, true), '#t\r\n', ':1\r\n'],
+    ['false', (p) => boolean(p, false), '#f\r\n', ':0\r\n'],
+    ['a double', (p) => double(p, 1.5), ',1.5\r\n', '$3\r\n1.5\r\n'],
+    ['an integral double', (p) => double(p, 3), ',3\r\n', '$1\r\n3\r\n'],
+    ['infinity', (p) => double(p, Number.POSITIVE_INFINITY), ',inf\r\n', '$3\r\ninf\r\n'],
+    ['minus infinity', (p) => double(p, Number.NEGATIVE_INFINITY), ',-inf\r\n', '$4\r\n-inf\r\n'],
+    ['not a number', (p) => double(p, Number.NaN), ',nan\r\n', '$3\r\nnan\r\n'],
+    [
+      'a verbatim string',
+      (p) => verbatim(p, 'txt', 'Some string'),
+      '=15\r\ntxt:Some string\r\n',
+      '$11\r\nSome string\r\n',
+    ],
+    ['an empty verbatim string', (p) => verbatim(p, 'mkd', ''), '=4\r\nmkd:\r\n', '$0\r\n\r\n'],
+    [
+      'a verbatim string of UTF-8 text',
+      (p) => verbatim(p, 'txt', 'é'),
+      '=6\r\ntxt:\xc3\xa9\r\n',
+      '$2\r\n\xc3\xa9\r\n',
+    ],
+  ];
+  for (const [name, encode, resp3, resp2] of cases) {
+    t.equal(wire(encode(3)), resp3, `${name} in RESP3`);
+    t.equal(wire(encode(2)), resp2, `${name} in RESP2`);
+  }
+  t.equal(wire(NULL), '_\r\n');
+});
+
+t.test('a map needs key, value pairs and a verbatim format three letters', async (t) => {
+  t.throws(() => map(3, [bulk('lonely')]), /key, value pairs/);
+  t.throws(() => verbatim(3, 'text', 'x'), /three letters/);
 });

@@ -1,15 +1,26 @@
 // Commands about the connection itself, which never reach the engine: PING, ECHO, QUIT,
 // SELECT, HELLO, CLIENT and BUCKET (ringkv's own: which bucket this connection's keys live in).
 import { KvError } from '../../../index.js';
-import { array, bulk, integer, NULL_BULK, OK, PONG, type Reply } from '../encoder.js';
+import {
+  bulk,
+  EMPTY_ARRAY,
+  integer,
+  map,
+  nil,
+  OK,
+  PONG,
+  type Protocol,
+  type Reply,
+  verbatim,
+} from '../encoder.js';
 import { REDIS_COMPAT_VERSION } from './info.js';
 import {
   type CommandSpec,
+  helpReply,
   integerArg,
   keyword,
   RespCommandError,
   type Session,
-  syntaxError,
   text,
   wrongArity,
 } from './spec.js';
@@ -19,7 +30,7 @@ const NO_KEYS = { firstKey: 0, lastKey: 0, step: 0 } as const;
 const ping: CommandSpec = {
   name: 'ping',
   arity: -1,
-  flags: ['fast', 'stale'],
+  flags: ['fast'],
   ...NO_KEYS,
   run(_session, args) {
     if (args.length > 2) throw wrongArity('ping');
@@ -30,7 +41,7 @@ const ping: CommandSpec = {
 const echo: CommandSpec = {
   name: 'echo',
   arity: 2,
-  flags: ['fast'],
+  flags: ['loading', 'stale', 'fast'],
   ...NO_KEYS,
   run: (_session, args) => bulk(args[1] as Buffer),
 };
@@ -38,7 +49,7 @@ const echo: CommandSpec = {
 const quit: CommandSpec = {
   name: 'quit',
   arity: -1,
-  flags: ['fast', 'stale'],
+  flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'],
   ...NO_KEYS,
   run(session) {
     session.closeAfterReply = true;
@@ -49,7 +60,7 @@ const quit: CommandSpec = {
 const select: CommandSpec = {
   name: 'select',
   arity: 2,
-  flags: ['fast'],
+  flags: ['loading', 'stale', 'fast'],
   ...NO_KEYS,
   run(_session, args) {
     if (integerArg(args[1] as Buffer) !== 0) {
@@ -62,53 +73,79 @@ const select: CommandSpec = {
   },
 };
 
-/** Client names follow Redis's rule: printable ASCII without spaces. */
-const CLIENT_NAME = /^[\x21-\x7e]*$/;
+/** Client names and library attributes follow Redis's rule: printable ASCII without spaces. */
+const CLIENT_ATTRIBUTE = /^[\x21-\x7e]*$/;
 
-function setClientName(session: Session, arg: Buffer): void {
+function validName(arg: Buffer): string {
   const name = text(arg);
-  if (!CLIENT_NAME.test(name)) {
+  if (!CLIENT_ATTRIBUTE.test(name)) {
     throw new KvError('BAD_REQUEST', 'Client names cannot contain spaces, newlines or special characters.');
   }
+  return name;
+}
+
+/** An empty name removes the current one, as in Redis. */
+function setClientName(session: Session, name: string): void {
   session.clientName = name === '' ? null : name;
 }
 
+/** Redis's parse of an integer argument (string2ll): no sign but '-', no leading zero, no blank. */
+const STRICT_INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
+
+/** The user that AUTH accepts with any password while no password is configured, as in Redis. */
+const DEFAULT_USER = 'default';
+
 /**
- * HELLO [protover [AUTH user pass] [SETNAME name]]: RESP2 is answered as Redis answers it (a
- * flat array of field, value pairs); RESP3 gets the NOPROTO error clients expect and fall back on.
+ * HELLO [protover [AUTH user pass] [SETNAME name]], as Redis 7 answers it: switches the
+ * connection to RESP2 or RESP3 and replies with a map of server and connection properties
+ * (a flat array of pairs in RESP2). Without arguments it reports and keeps the current
+ * protocol. ringkv has no passwords yet, so AUTH behaves as Redis without requirepass: the
+ * user `default` is let in with any password, any other user is refused with WRONGPASS.
  */
 const hello: CommandSpec = {
   name: 'hello',
   arity: -1,
-  flags: ['fast', 'stale'],
+  flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
   ...NO_KEYS,
   run(session, args) {
+    let protocol: Protocol = session.protocol;
     if (args.length >= 2) {
       const version = (args[1] as Buffer).toString('latin1');
-      if (version !== '2') {
-        if (!/^[0-9]+$/.test(version)) {
-          throw new KvError('BAD_REQUEST', 'Protocol version is not an integer or out of range');
-        }
-        throw new RespCommandError('NOPROTO', 'sorry, this protocol version is not supported');
+      if (!STRICT_INTEGER.test(version)) {
+        throw new KvError('BAD_REQUEST', 'Protocol version is not an integer or out of range');
       }
+      if (version !== '2' && version !== '3') {
+        throw new RespCommandError('NOPROTO', 'unsupported protocol version');
+      }
+      protocol = version === '3' ? 3 : 2;
     }
+    let user: string | null = null;
+    let name: string | null = null;
     for (let at = 2; at < args.length; at++) {
       const option = keyword(args[at] as Buffer);
-      if (option === 'SETNAME' && at + 1 < args.length) {
-        setClientName(session, args[++at] as Buffer);
-      } else if (option === 'AUTH' && at + 2 < args.length) {
-        throw new KvError('BAD_REQUEST', 'AUTH is not supported: ringkv has no users or passwords');
+      const more = args.length - 1 - at;
+      if (option === 'AUTH' && more >= 2) {
+        user = text(args[at + 1] as Buffer);
+        at += 2;
+      } else if (option === 'SETNAME' && more >= 1) {
+        name = validName(args[at + 1] as Buffer);
+        at += 1;
       } else {
-        throw syntaxError();
+        throw new KvError('BAD_REQUEST', `Syntax error in HELLO option '${text(args[at] as Buffer)}'`);
       }
     }
-    return array([
+    if (user !== null && user !== DEFAULT_USER) {
+      throw new RespCommandError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+    }
+    if (name !== null) setClientName(session, name);
+    session.protocol = protocol;
+    return map(protocol, [
       bulk('server'),
       bulk('ringkv'),
       bulk('version'),
       bulk(REDIS_COMPAT_VERSION),
       bulk('proto'),
-      integer(2),
+      integer(protocol),
       bulk('id'),
       integer(session.id),
       bulk('mode'),
@@ -116,36 +153,143 @@ const hello: CommandSpec = {
       bulk('role'),
       bulk('master'),
       bulk('modules'),
-      array([]),
+      EMPTY_ARRAY,
     ]);
   },
 };
 
-/** CLIENT SETNAME / GETNAME / SETINFO / ID: what client libraries send when they connect. */
+/** The attributes CLIENT SETINFO knows, case-insensitively, as in Redis 7.2. */
+const LIBRARY_ATTRIBUTES = new Map<string, 'libName' | 'libVersion'>([
+  ['LIB-NAME', 'libName'],
+  ['LIB-VER', 'libVersion'],
+]);
+
+function clientSetInfo(session: Session, attributeArg: Buffer, valueArg: Buffer): Reply {
+  const attribute = text(attributeArg);
+  const field = LIBRARY_ATTRIBUTES.get(attribute.toUpperCase());
+  if (field === undefined) throw new KvError('BAD_REQUEST', `Unrecognized option '${attribute}'`);
+  const value = text(valueArg);
+  if (!CLIENT_ATTRIBUTE.test(value)) {
+    throw new KvError('BAD_REQUEST', `${attribute} cannot contain spaces, newlines or special characters.`);
+  }
+  session[field] = value === '' ? null : value;
+  return OK;
+}
+
+/**
+ * CLIENT INFO: Redis 7.2's `field=value` line for this connection, every field in Redis's order
+ * so that clients which parse it get numbers. Fields with no counterpart here say so: no file
+ * descriptor is exposed by node:net (fd=-1, as Redis shows for connections without one), no
+ * pub/sub, no transactions, one database. Asked on its own connection, CLIENT INFO is the last
+ * command run and the connection is not idle.
+ */
+function clientInfo(session: Session): Reply {
+  const client = session.client;
+  const ageSeconds = client === null ? 0 : Math.floor((Date.now() - client.connectedAtMs) / 1000);
+  const requestBytes = client?.bufferedRequestBytes ?? 0;
+  const replyBytes = client?.bufferedReplyBytes ?? 0;
+  const fields: [string, string | number][] = [
+    ['id', session.id],
+    ['addr', client?.address ?? ''],
+    ['laddr', client?.localAddress ?? ''],
+    ['fd', -1],
+    ['name', session.clientName ?? ''],
+    ['age', ageSeconds],
+    ['idle', 0],
+    ['flags', 'N'],
+    ['db', 0],
+    ['sub', 0],
+    ['psub', 0],
+    ['ssub', 0],
+    ['multi', -1],
+    ['qbuf', requestBytes],
+    ['qbuf-free', 0],
+    ['argv-mem', 0],
+    ['multi-mem', 0],
+    ['rbs', 0],
+    ['rbp', 0],
+    ['obl', 0],
+    ['oll', 0],
+    ['omem', replyBytes],
+    ['tot-mem', requestBytes + replyBytes],
+    ['events', 'r'],
+    ['cmd', 'client|info'],
+    ['user', DEFAULT_USER],
+    ['redir', -1],
+    ['resp', session.protocol],
+    ['lib-name', session.libName ?? ''],
+    ['lib-ver', session.libVersion ?? ''],
+  ];
+  const line = fields.map(([field, value]) => `${field}=${value}`).join(' ');
+  return verbatim(session.protocol, 'txt', `${line}\n`);
+}
+
+/** CLIENT HELP: Redis's lines for the subcommands ringkv has. */
+const CLIENT_HELP = helpReply('CLIENT', [
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
+]);
+
+interface Subcommand {
+  /** As Redis counts it: CLIENT and the subcommand included. */
+  readonly arity: number;
+  run(session: Session, args: Buffer[]): Reply;
+}
+
+const CLIENT_SUBCOMMANDS: ReadonlyMap<string, Subcommand> = new Map<string, Subcommand>([
+  [
+    'SETNAME',
+    {
+      arity: 3,
+      run(session, args) {
+        setClientName(session, validName(args[2] as Buffer));
+        return OK;
+      },
+    },
+  ],
+  [
+    'GETNAME',
+    {
+      arity: 2,
+      run: (session) => (session.clientName === null ? nil(session.protocol) : bulk(session.clientName)),
+    },
+  ],
+  [
+    'SETINFO',
+    { arity: 4, run: (session, args) => clientSetInfo(session, args[2] as Buffer, args[3] as Buffer) },
+  ],
+  ['ID', { arity: 2, run: (session) => integer(session.id) }],
+  ['INFO', { arity: 2, run: clientInfo }],
+  ['HELP', { arity: 2, run: () => CLIENT_HELP }],
+]);
+
+/** CLIENT SETNAME / GETNAME / SETINFO / ID / INFO / HELP: what client libraries send when they connect. */
 const client: CommandSpec = {
   name: 'client',
   arity: -2,
-  flags: ['stale'],
+  flags: [],
   ...NO_KEYS,
   run(session, args): Reply {
     const sub = keyword(args[1] as Buffer);
-    if (sub === 'SETNAME' && args.length === 3) {
-      setClientName(session, args[2] as Buffer);
-      return OK;
+    const subcommand = CLIENT_SUBCOMMANDS.get(sub);
+    if (subcommand === undefined) {
+      throw new KvError(
+        'BAD_REQUEST',
+        `unknown subcommand '${text(args[1] as Buffer).slice(0, 128)}'. Try CLIENT HELP.`,
+      );
     }
-    if (sub === 'GETNAME' && args.length === 2) {
-      return session.clientName === null ? NULL_BULK : bulk(session.clientName);
-    }
-    // Library name and version: accepted and not kept, since nothing here reports them.
-    if (sub === 'SETINFO' && args.length === 4) return OK;
-    if (sub === 'ID' && args.length === 2) return integer(session.id);
-    if (sub === 'SETNAME' || sub === 'GETNAME' || sub === 'SETINFO' || sub === 'ID') {
-      throw new KvError('BAD_REQUEST', `wrong number of arguments for 'client|${sub.toLowerCase()}' command`);
-    }
-    throw new KvError(
-      'BAD_REQUEST',
-      `unknown subcommand '${text(args[1] as Buffer).slice(0, 64)}'. ringkv supports CLIENT SETNAME, GETNAME, SETINFO and ID`,
-    );
+    if (args.length !== subcommand.arity) throw wrongArity(`client|${sub.toLowerCase()}`);
+    return subcommand.run(session, args);
   },
 };
 
@@ -156,7 +300,7 @@ const client: CommandSpec = {
 const bucket: CommandSpec = {
   name: 'bucket',
   arity: -1,
-  flags: ['fast'],
+  flags: ['loading', 'stale', 'fast'],
   ...NO_KEYS,
   run(session, args) {
     if (args.length === 1) return bulk(session.bucket.name);

@@ -2,7 +2,17 @@
 // the context, VPUT and VDEL write against a context (or blind, with ""), with per-request R and
 // W, and EXPLAIN shows where a key lives and what each replica holds.
 import type { Explanation, GetResult, WriteOptions, WriteResult } from '../../../index.js';
-import { array, bulk, EMPTY_ARRAY, integer, NULL_BULK, type Reply, simpleString } from '../encoder.js';
+import {
+  array,
+  bulk,
+  EMPTY_ARRAY,
+  integer,
+  map,
+  nil,
+  type Protocol,
+  type Reply,
+  simpleString,
+} from '../encoder.js';
 import { type CommandSpec, quorumOption } from './spec.js';
 
 /** `[context, value1, value2, …]` oldest first; an empty array when there is no value. */
@@ -69,8 +79,8 @@ const vdel: CommandSpec = {
 };
 
 /**
- * EXPLAIN key renders the engine's explain as nested arrays of field, value pairs (the shape
- * Redis uses for XINFO and similar):
+ * EXPLAIN key renders the engine's explain as nested maps (flat arrays of field, value pairs in
+ * RESP2: the shape Redis uses for XINFO and similar):
  *
  *   ["partition", p, "preference_list", [w, …],
  *    "replicas", [["worker", w, "worker_id", id,
@@ -80,9 +90,9 @@ const vdel: CommandSpec = {
  * Replicas are the live workers holding any version of the key, by worker; a worker of the
  * preference list that is missing holds nothing (or is down).
  */
-function renderExplanation(explained: Explanation): Reply {
+function renderExplanation(protocol: Protocol, explained: Explanation): Reply {
   const replicas = explained.replicas.map((replica) =>
-    array([
+    map(protocol, [
       bulk('worker'),
       integer(replica.worker),
       bulk('worker_id'),
@@ -90,9 +100,9 @@ function renderExplanation(explained: Explanation): Reply {
       bulk('versions'),
       array(
         replica.versions.map((version) =>
-          array([
+          map(protocol, [
             bulk('value'),
-            version.value === null ? NULL_BULK : bulk(version.value),
+            version.value === null ? nil(protocol) : bulk(version.value),
             bulk('ts'),
             integer(version.ts),
             bulk('clock'),
@@ -106,7 +116,7 @@ function renderExplanation(explained: Explanation): Reply {
       ),
     ]),
   );
-  return array([
+  return map(protocol, [
     bulk('partition'),
     integer(explained.partition),
     bulk('preference_list'),
@@ -123,7 +133,13 @@ const explain: CommandSpec = {
   firstKey: 1,
   lastKey: 1,
   step: 1,
-  run: (session, args) => session.bucket.explain(args[1] as Buffer).then(renderExplanation),
+  run(session, args) {
+    // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
+    const protocol = session.protocol;
+    return session.bucket
+      .explain(args[1] as Buffer)
+      .then((explained) => renderExplanation(protocol, explained));
+  },
 };
 
 export const DYNAMO_COMMANDS: readonly CommandSpec[] = [vget, vput, vdel, explain];

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbStats } from '../../../index.js';
-import { bulk, type Reply } from '../encoder.js';
+import { type Protocol, type Reply, verbatim } from '../encoder.js';
 import type { CommandResult, CommandSpec, Session } from './spec.js';
 
 /** The Redis version ringkv's command subset is compatible with, for clients that check it. */
@@ -104,7 +104,12 @@ function ringkvSection(session: Session, stats: DbStats): string {
   return block('Ringkv', fields);
 }
 
-function render(session: Session, sections: readonly Section[], stats: DbStats | null): Reply {
+function render(
+  session: Session,
+  protocol: Protocol,
+  sections: readonly Section[],
+  stats: DbStats | null,
+): Reply {
   const parts: string[] = [];
   for (const section of sections) {
     if (section === 'server') parts.push(serverSection(session));
@@ -113,7 +118,8 @@ function render(session: Session, sections: readonly Section[], stats: DbStats |
     else if (section === 'keyspace') parts.push(keyspaceSection());
     else if (stats !== null) parts.push(ringkvSection(session, stats));
   }
-  return bulk(parts.join('\r\n'));
+  // A verbatim string of format txt in RESP3, as Redis 7 answers INFO; a bulk string in RESP2.
+  return verbatim(protocol, 'txt', parts.join('\r\n'));
 }
 
 /** The sections asked for: all of them for none, `all`, `default` or `everything`; unknown names are skipped, as Redis does. */
@@ -138,7 +144,9 @@ export const info: CommandSpec = {
   step: 0,
   run(session, args): CommandResult {
     const sections = sectionsAsked(args);
-    if (!sections.includes('ringkv')) return render(session, sections, null);
-    return session.db.stats().then((stats) => render(session, sections, stats));
+    // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
+    const protocol = session.protocol;
+    if (!sections.includes('ringkv')) return render(session, protocol, sections, null);
+    return session.db.stats().then((stats) => render(session, protocol, sections, stats));
   },
 };

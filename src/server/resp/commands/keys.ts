@@ -7,14 +7,14 @@
 // one command may name is checked before it runs (connection.ts, --max-keys-per-command).
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
-import { array, bulk, integer, NULL_BULK, OK, type Reply } from '../encoder.js';
+import { array, bulk, integer, nil, OK, type Protocol, type Reply } from '../encoder.js';
 import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from './spec.js';
 
 const REPLACE: WriteOptions = Object.freeze({ replace: true });
 
 /** The newest version's value, or nil when there is none or the newest is a delete. */
-function newest(result: GetResult): Reply {
-  return result.newest === null ? NULL_BULK : bulk(result.newest);
+function newest(protocol: Protocol, result: GetResult): Reply {
+  return result.newest === null ? nil(protocol) : bulk(result.newest);
 }
 
 const okReply = (): Reply => OK;
@@ -64,7 +64,11 @@ const get: CommandSpec = {
   firstKey: 1,
   lastKey: 1,
   step: 1,
-  run: (session, args) => session.bucket.get(args[1] as Buffer).then(newest),
+  run(session, args) {
+    // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
+    const protocol = session.protocol;
+    return session.bucket.get(args[1] as Buffer).then((result) => newest(protocol, result));
+  },
 };
 
 /** SET's Redis options: expiry and conditional writes have no counterpart in ringkv. */
@@ -146,7 +150,8 @@ const mget: CommandSpec = {
   lastKey: -1,
   step: 1,
   run(session, args) {
-    return readEach(session, args, newest).then(array);
+    const protocol = session.protocol;
+    return readEach(session, args, (result) => newest(protocol, result)).then(array);
   },
 };
 

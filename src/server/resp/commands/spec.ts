@@ -4,7 +4,7 @@
 // (or rejected) as KvError, or RespCommandError for replies whose code word is Redis's own.
 import type { Bucket, Db } from '../../../index.js';
 import { KvError } from '../../../index.js';
-import type { Reply } from '../encoder.js';
+import { array, type Protocol, type Reply, simpleString } from '../encoder.js';
 
 export type CommandResult = Reply | Promise<Reply>;
 
@@ -48,6 +48,18 @@ export interface ServerView {
   stats(): RespServerStats;
 }
 
+/** What CLIENT INFO tells about a connection beyond its session: addresses and buffers. */
+export interface ClientView {
+  /** `ip:port` of the client, and of our end. */
+  readonly address: string;
+  readonly localAddress: string;
+  readonly connectedAtMs: number;
+  /** Request bytes received and not parsed into a command yet. */
+  readonly bufferedRequestBytes: number;
+  /** Reply bytes not taken by the socket yet. */
+  readonly bufferedReplyBytes: number;
+}
+
 /** One connection's state, visible to its commands. */
 export interface Session {
   readonly id: number;
@@ -55,7 +67,14 @@ export interface Session {
   readonly server: ServerView;
   /** Where this connection's keys live: the default bucket until BUCKET name. */
   bucket: Bucket;
+  /** The reply protocol: 2 until `HELLO 3`; encoders of RESP3 types take it. */
+  protocol: Protocol;
   clientName: string | null;
+  /** What the client library said about itself (CLIENT SETINFO LIB-NAME / LIB-VER). */
+  libName: string | null;
+  libVersion: string | null;
+  /** Set by the connection once it exists; CLIENT INFO reads it. */
+  client: ClientView | null;
   /** Set by QUIT: the connection closes once this command's reply is written. */
   closeAfterReply: boolean;
 }
@@ -107,4 +126,19 @@ export function quorumOption(name: string, args: Buffer[], at: number, command: 
   if (args.length !== at + 2) throw wrongArity(command);
   if (keyword(args[at] as Buffer) !== name) throw syntaxError();
   return integerArg(args[at + 1] as Buffer);
+}
+
+/**
+ * A container's HELP reply as Redis builds it (addReplyHelp): a header naming the command, the
+ * subcommands' lines, then HELP itself, each a simple string.
+ */
+export function helpReply(command: string, lines: readonly string[]): Reply {
+  return array(
+    [
+      `${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+      ...lines,
+      'HELP',
+      '    Print this help.',
+    ].map((line) => simpleString(line)),
+  );
 }

@@ -3,6 +3,7 @@
 // case-folded, so no string is made per command; longer names go through a lower-case string.
 import assert from 'node:assert/strict';
 import { CONNECTION_COMMANDS } from './connection.js';
+import { COMMAND_DOCS } from './docs.js';
 import { DYNAMO_COMMANDS } from './dynamo.js';
 import { info } from './info.js';
 import { command, config } from './introspection.js';
@@ -41,6 +42,8 @@ const BY_PACKED_NAME = new Map<number, CommandSpec>();
 const BY_LONG_NAME = new Map<string, CommandSpec>();
 for (const spec of COMMANDS) {
   assert(/^[a-z]+$/.test(spec.name) && spec.name.length <= NAME_BYTES_MAX, `command name ${spec.name}`);
+  // COMMAND INFO and DOCS describe every command; a command without docs is a programmer error.
+  assert(COMMAND_DOCS.has(spec.name), `command ${spec.name} has no entry in commands/docs.ts`);
   if (spec.name.length <= PACKED_BYTES_MAX) BY_PACKED_NAME.set(packName(Buffer.from(spec.name)), spec);
   else BY_LONG_NAME.set(spec.name, spec);
 }
