@@ -91,6 +91,12 @@ export const WORKER_IDLE_SLEEP_MS_MAX = 2_000;
  * doorbell, is probed, so a hung worker owes an answer.
  */
 export const PROBE_QUIET_WORKER_AFTER_MS = 500;
+/**
+ * A worker asleep on its doorbell is probed too once it has been quiet this long: gets no
+ * longer cross threads, so an idle worker may owe the main thread nothing for a long time, and
+ * only a probe shows whether it can still be reached (a cut-off worker sleeps like an idle one).
+ */
+export const PROBE_ASLEEP_WORKER_AFTER_MS = WORKER_IDLE_SLEEP_MS_MAX;
 /** A worker stays suspect this long after a request to it timed out. */
 export const SUSPECT_AFTER_TIMEOUT_MS = 3_000;
 /** How often the main thread checks heartbeats. */

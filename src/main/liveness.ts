@@ -46,6 +46,11 @@ export class Liveness {
     this.owedSince ??= now;
   }
 
+  /** How long the worker's heartbeat has not moved. */
+  quietForMs(now: number): number {
+    return now - this.progressAt;
+  }
+
   /** One look at the worker: its heartbeat now, and whether it owes an answer now. */
   observe(now: number, heartbeat: number, owed: boolean): LivenessVerdict {
     if (heartbeat !== this.heartbeat) {

@@ -17,6 +17,7 @@ import {
   IDLE_SPINS_BEFORE_SLEEP,
   MAIN_TIMEOUT_GRACE_MS,
   PENDING_REQUESTS_MAX,
+  PROBE_ASLEEP_WORKER_AFTER_MS,
   PROBE_QUIET_WORKER_AFTER_MS,
   RESPAWN_BACKOFF_MS_MAX,
   RESPAWN_BACKOFF_MS_MIN,
@@ -351,8 +352,13 @@ export class WorkerPool {
       }
       const owed = (this.outstanding[slot] as number) > 0;
       const verdict = (this.liveness[slot] as Liveness).observe(now, this.control.get(slot, HEARTBEAT), owed);
-      // A worker asleep on its doorbell is idle, not hung: a probe would only wake it.
-      if (verdict === 'quiet' && !this.endpoint.isAsleep(slot)) this.nudge(slot);
+      // A worker asleep on its doorbell is idle, not hung: it is probed only once quiet for
+      // longer than it ever sleeps, which is also how a cut-off idle worker is found.
+      const liveness = this.liveness[slot] as Liveness;
+      const asleep = this.endpoint.isAsleep(slot);
+      if (verdict === 'quiet' && (!asleep || liveness.quietForMs(now) >= PROBE_ASLEEP_WORKER_AFTER_MS)) {
+        this.nudge(slot);
+      }
       const stalled = verdict === 'suspect';
       if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
       this.publishHealth(slot, stalled || this.probeFailed[slot] ? Health.SUSPECT : Health.UP);
