@@ -100,7 +100,12 @@ export const MUTANTS: Mutant[] = [
     name: 'pause-noop',
     breaks: 'fault injection: pause does nothing',
     patches: [PAUSE_NOOP],
-    tests: ['faults/quorum.test.js', 'faults/pause.test.js', 'faults/deletes.test.js', 'faults/overload.test.js'],
+    tests: [
+      'faults/quorum.test.js',
+      'faults/pause.test.js',
+      'faults/deletes.test.js',
+      'faults/overload.test.js',
+    ],
     expect: /suspect/,
     mode: 'every',
   },
