@@ -142,9 +142,10 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'replica/anti-entropy-driver.js',
-        search: 'store.observer = (key, before, after) => this.trees.update(key, before, after);',
+        search:
+          '        store.observer = (key, before, after) => {\n            this.trees.update(key, before, after);\n',
         replace:
-          'store.observer = (key, before, after) => before === undefined || this.trees.update(key, before, after);',
+          '        store.observer = (key, before, after) => {\n            if (before !== undefined) this.trees.update(key, before, after);\n',
       },
     ],
     tests: ['faults/dropped-hints.test.js'],
