@@ -77,41 +77,48 @@ t.test('deleted keys leave no records once the grace period has passed', async (
   );
 });
 
-t.test('no tombstone is purged while a hint is pending anywhere', async (t) => {
-  const db = await open({
-    dir: freshDir(t, 'purge-hints'),
-    workers: 4,
-    n: 3,
-    r: 2,
-    w: 2,
-    tombstoneGraceMs: GRACE_MS,
-    requestTimeoutMs: 1000,
-  });
-  t.teardown(() => db.close());
-  const keys = Array.from({ length: 120 }, (_, i) => `hinted-${i}`);
-  await Promise.all(keys.map((key) => db.put(key, 'v', { w: 3 })));
-  db.faults.pause(1);
-  const suspect = await eventually(async () => {
-    const health = db.health().find((h) => h.worker === 1)?.health;
-    return health === 'up' ? ['up'] : [];
-  }, 10_000);
-  t.same(suspect.result, [], 'worker 1 is seen suspect');
-  await Promise.all(keys.map((key) => db.delete(key, { replace: true })));
-  const hinted = await counters(db);
-  t.ok(hinted.hints > 0, `${hinted.hints} hints wait for worker 1`);
-  // Ten grace periods and ten purge intervals pass: nothing may be purged meanwhile.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(10 * GRACE_MS, 3_000)));
-  t.equal((await counters(db)).purged, 0, 'no tombstone was purged while hints were pending');
-  db.faults.heal(1);
-  const { result, ms } = await eventually(keysOnDisk(db, keys), 30_000);
-  t.same(result, [], `after handoff every tombstone, the stand-ins' copies too, is purged (after ${ms} ms)`);
-  const read = await Promise.all(keys.map((key) => db.get(key, { r: 3 })));
-  t.same(
-    read.flatMap((got) => got.values.map(String)),
-    [],
-    'nothing came back',
-  );
-});
+t.test(
+  "no tombstone is purged while the hints' owner is down, and all are purged after handoff",
+  async (t) => {
+    const db = await open({
+      dir: freshDir(t, 'purge-hints'),
+      workers: 4,
+      n: 3,
+      r: 2,
+      w: 2,
+      tombstoneGraceMs: GRACE_MS,
+      requestTimeoutMs: 1000,
+    });
+    t.teardown(() => db.close());
+    const keys = Array.from({ length: 120 }, (_, i) => `hinted-${i}`);
+    await Promise.all(keys.map((key) => db.put(key, 'v', { w: 3 })));
+    db.faults.pause(1);
+    const suspect = await eventually(async () => {
+      const health = db.health().find((h) => h.worker === 1)?.health;
+      return health === 'up' ? ['up'] : [];
+    }, 10_000);
+    t.same(suspect.result, [], 'worker 1 is seen suspect');
+    await Promise.all(keys.map((key) => db.delete(key, { replace: true })));
+    const hinted = await counters(db);
+    t.ok(hinted.hints > 0, `${hinted.hints} hints wait for worker 1`);
+    // Ten grace periods and ten purge intervals pass: nothing may be purged meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(10 * GRACE_MS, 3_000)));
+    t.equal((await counters(db)).purged, 0, 'no tombstone was purged while hints were pending');
+    db.faults.heal(1);
+    const { result, ms } = await eventually(keysOnDisk(db, keys), 30_000);
+    t.same(
+      result,
+      [],
+      `after handoff every tombstone, the stand-ins' copies too, is purged (after ${ms} ms)`,
+    );
+    const read = await Promise.all(keys.map((key) => db.get(key, { r: 3 })));
+    t.same(
+      read.flatMap((got) => got.values.map(String)),
+      [],
+      'nothing came back',
+    );
+  },
+);
 
 t.test('within the grace period tombstones stay (negative control of the record count)', async (t) => {
   const db = await open({ dir: freshDir(t, 'purge-grace'), workers: 3, n: 3, r: 2, w: 2 });

@@ -323,19 +323,6 @@ export const MUTANTS: Mutant[] = [
       /returns a context that covers its write|superseded its own writes|answer one value|PUT \d returns a context/,
   },
   {
-    name: 'purge-ignores-hints',
-    breaks: 'tombstones are purged while a hint (an older version) is still pending',
-    patches: [
-      {
-        file: 'replica/purge.js',
-        search: '!control.isUp(worker) || control.get(worker, HINTS_PENDING) !== 0',
-        replace: '!control.isUp(worker)',
-      },
-    ],
-    tests: ['integration/purge.test.js'],
-    expect: /no tombstone was purged while hints were pending/,
-  },
-  {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
     patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],
