@@ -8,8 +8,8 @@
 // same macrotask as the acknowledgement of a put could read a snapshot older than that put.
 // Every acknowledged write marks the snapshots stale, and the next read renews them first.
 import { join } from 'node:path';
-import { open, type RootDatabase } from 'lmdb';
-import type { Durability } from '../storage/store.js';
+import type { RootDatabase } from 'lmdb';
+import { type Durability, openEnvironment } from '../storage/store.js';
 
 /** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
 type FastBuffer = Buffer & { isGlobal?: boolean };
@@ -26,17 +26,13 @@ export class ReplicaReader {
   private stale = false;
 
   constructor(options: ReaderOptions) {
-    // The same flags as the worker's own open (src/storage/store.ts): one environment, one set
-    // of flags. A second open with other flags is what preceded the MDB_BAD_TXN seen once.
+    // Through the worker's own opener: one environment, one set of flags. A second open with
+    // other flags is what preceded the MDB_BAD_TXN seen once.
     this.roots = Array.from({ length: options.workerCount }, (_, slot) =>
-      open<Buffer, Buffer>({
+      openEnvironment({
         path: join(options.dir, `worker-${slot}`),
-        keyEncoding: 'binary',
-        encoding: 'binary',
-        compression: false,
-        mapSize: options.mapBytes,
-        maxDbs: 4,
-        noSync: options.durability === 'async',
+        durability: options.durability,
+        mapBytes: options.mapBytes,
       }),
     );
   }

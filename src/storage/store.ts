@@ -53,6 +53,23 @@ export interface StorageCounters {
   probes: number;
 }
 
+/**
+ * Opens a worker's LMDB environment. The worker and the main thread's read path
+ * (main/replica-reader.ts) both open it through here: lmdb-js shares one MDB_env per path in a
+ * process, and one environment must never be opened with two sets of flags.
+ */
+export function openEnvironment(options: StoreOptions): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path: options.path,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    compression: false,
+    mapSize: options.mapBytes,
+    maxDbs: 4,
+    noSync: options.durability === 'async',
+  });
+}
+
 export class Store {
   readonly workerId: number;
   readonly durability: Durability;
@@ -107,15 +124,7 @@ export class Store {
 
   static async open(options: StoreOptions): Promise<Store> {
     mkdirSync(options.path, { recursive: true });
-    const root = open<Buffer, Buffer>({
-      path: options.path,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      compression: false,
-      mapSize: options.mapBytes,
-      maxDbs: 4,
-      noSync: options.durability === 'async',
-    });
+    const root = openEnvironment(options);
     const meta = root.openDB<unknown, string>('meta', { encoding: 'msgpack', keyEncoding: 'ordered-binary' });
     const store = new Store(root, meta, options);
     if (options.durability === 'async') {
