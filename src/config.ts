@@ -96,6 +96,12 @@ export function checkBucketProps(
   base: BucketProps,
   workers?: number,
 ): BucketProps {
+  if (props.n === undefined && workers !== undefined && base.n > workers) {
+    throw new KvError(
+      'BAD_REQUEST',
+      `n=${base.n} (the default) needs ${base.n} workers and there are ${workers}: set n to at most ${workers} (ringkv start --n ${workers}; n: ${workers} in open()) or use more workers`,
+    );
+  }
   const n = integer('n', props.n ?? base.n, 1, workers ?? WORKER_COUNT_MAX);
   const r = integer('r', props.r ?? Math.min(base.r, n), 1, n);
   const w = integer('w', props.w ?? Math.min(base.w, n), 1, n);

@@ -1,6 +1,7 @@
 // The ringkv command: `ringkv start` runs the engine behind the RESP and HTTP servers until
 // SIGINT or SIGTERM, then shuts down in order (stop accepting, finish in-flight requests,
 // commit and close LMDB, exit 0). `ringkv status` asks a running server's HTTP API.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KvError } from '../errors.js';
 import { benchCommand } from '../loadgen/index.js';
@@ -10,6 +11,11 @@ import { ServerMetrics } from '../server/metrics.js';
 import { startRespServer } from '../server/resp/server.js';
 import { type CliOptions, HELP, parseStartOptions } from './options.js';
 
+/** The package's version, from package.json at the repository (or installed package) root. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 async function start(options: CliOptions): Promise<void> {
   const db = await open(options.engine);
   const metrics = new ServerMetrics();
@@ -18,7 +24,7 @@ async function start(options: CliOptions): Promise<void> {
   const { partitionCount, workerCount } = db.ring;
   const { n, r, w } = db.props;
   console.log(
-    `ringkv: data in ${options.engine.dir}: ${workerCount} workers, ${partitionCount} partitions, default bucket n=${n} r=${r} w=${w}`,
+    `ringkv ${VERSION}: data in ${options.engine.dir}: ${workerCount} workers, ${partitionCount} partitions, default bucket n=${n} r=${r} w=${w}, durability ${db.config.durability}`,
   );
   console.log(`ringkv: RESP on ${options.resp.host}:${resp.port}, HTTP on ${options.http.host}:${http.port}`);
 
@@ -54,9 +60,16 @@ async function status(argv: string[]): Promise<void> {
   console.log(JSON.stringify(await response.json(), null, 2));
 }
 
+const HELP_FLAGS = new Set(['--help', '-h', 'help']);
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  // `ringkv start --help` and `ringkv status --help` print the help too (bench has its own).
+  if (
+    command === undefined ||
+    HELP_FLAGS.has(command) ||
+    (command !== 'bench' && rest.some((a) => HELP_FLAGS.has(a)))
+  ) {
     console.log(HELP);
     return;
   }

@@ -24,6 +24,33 @@ t.test('ringkv --help lists every start flag and exits 0', async (t) => {
   }
 });
 
+t.test('ringkv start --help and status --help print the help and exit 0', async (t) => {
+  for (const args of [
+    ['start', '--help'],
+    ['status', '-h'],
+  ]) {
+    const { code, stdout } = await run(args);
+    t.equal(code, 0, args.join(' '));
+    t.match(stdout, '--workers', args.join(' '));
+  }
+});
+
+t.test('two workers with the default n=3 fail with a message that suggests --n 2', async (t) => {
+  const { code, stderr } = await run([
+    'start',
+    '--dir',
+    freshDir(t, 'cli-n'),
+    '--workers',
+    '2',
+    '--port',
+    '0',
+    '--http-port',
+    '0',
+  ]);
+  t.equal(code, 2);
+  t.match(stderr, /ringkv start --n 2/);
+});
+
 t.test('an unknown flag or command is refused with exit code 2 and a pointer to --help', async (t) => {
   const flag = await run(['start', '--no-such-flag']);
   t.equal(flag.code, 2);
