@@ -12,7 +12,6 @@ import {
   clockSortOrder,
   descends,
   EMPTY_CLOCK,
-  LANE_COUNT,
   merge,
   truncate,
   UINT32_MAX,
@@ -243,10 +242,12 @@ export function newVersion(
 ): NewVersion {
   const seen = replace ? merge(context, joinClocks(local)) : context;
   const { clock, dropped } = truncate(seen, clockEntriesMax);
-  let lane = 0;
-  while (local.some((v) => v.dot.node === actorOf(workerId, lane) && !covers(clock, v.dot))) lane++;
-  assert(lane < LANE_COUNT, `no free lane among ${local.length} versions`);
-  const node = actorOf(workerId, lane);
+  // A lane is busy only while a local version holds it, so one of the first local.length + 1 is
+  // free (actorOf asserts the lane is in range).
+  let node = actorOf(workerId, 0);
+  for (let lane = 1; local.some((v) => v.dot.node === node && !covers(clock, v.dot)); lane++) {
+    node = actorOf(workerId, lane);
+  }
   let highest = counterOf(seen, node);
   for (const version of local) {
     if (version.dot.node === node) highest = Math.max(highest, version.dot.counter);
