@@ -29,7 +29,7 @@ Usage:
 
 Options of start (defaults in brackets):
   --dir PATH                 data directory [./data]
-  --workers K                worker threads; fixed once the directory exists [max(4, cores)]
+  --workers K                worker threads; fixed once the directory exists [max(n, cores)]
   --partitions Q             partitions, a power of two; only for a new directory [256]
   --n N --r R --w W          replicas and quorums of the default bucket [3, 2, 2]
   --policy siblings|lww      conflict policy of the default bucket [siblings]

@@ -18,6 +18,12 @@ const EMPTY = new Uint8Array(0);
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
 
+/** A key's local record and its decoded versions (see Replica.localVersions). */
+export interface LocalRecord {
+  readonly record: Uint8Array | undefined;
+  readonly versions: Version[];
+}
+
 export interface MergeOutcome {
   /** The merge changed the local record, which was then committed. */
   changed: boolean;
@@ -37,10 +43,13 @@ export class Replica {
     this.links = links;
   }
 
-  /** This worker's versions of a key, decoded (and so copied out of LMDB's read buffer). */
-  localVersions(key: Uint8Array): Version[] {
+  /**
+   * This worker's versions of a key, decoded (and so copied out of LMDB's read buffer), and the
+   * bytes they came from: a write made in the same synchronous step passes them on to the store.
+   */
+  localVersions(key: Uint8Array): LocalRecord {
     const record = this.links.store.read(key);
-    return record === undefined ? [] : decodeRecord(record);
+    return { record, versions: record === undefined ? [] : decodeRecord(record) };
   }
 
   /**
@@ -48,12 +57,13 @@ export class Replica {
    * when the merge changes nothing (a repeat delivery or an already-repaired replica).
    */
   async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<MergeOutcome> {
-    const local = this.localVersions(key);
+    const previous = this.localVersions(key);
+    const local = previous.versions;
     const existed = newestValue(local) !== undefined;
     const merged = mergeVersions(local, incoming, policy);
     if (sameVersions(merged, local)) return { changed: false, existed };
     this.stats.replicaWrites++;
-    await this.links.store.write(key, encodeRecord(merged));
+    await this.links.store.write(key, encodeRecord(merged), previous);
     return { changed: true, existed };
   }
 
