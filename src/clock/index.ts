@@ -13,6 +13,7 @@ export {
   encodeRecord,
   encodeRecordInto,
   isOldTombstones,
+  soleValue,
 } from './record.js';
 export {
   actorOf,

@@ -268,6 +268,34 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
   }
 }
 
+/**
+ * The value of a record that holds exactly one version, as a view into `bytes` (null for a
+ * tombstone), read without decoding clocks or copying: the common case of a get. Undefined
+ * when the record holds another number of versions, or anything this walker leaves to
+ * decodeRecord (format 1, flags it does not know, a malformed record).
+ */
+export function soleValue(bytes: Uint8Array): Uint8Array | null | undefined {
+  try {
+    const reader = new ByteReader(bytes, failRecord);
+    if (reader.u8() !== RECORD_FORMAT || reader.u16() !== 1) return undefined;
+    const flags = reader.u8();
+    if ((flags & ~(FLAG_TOMBSTONE | FLAG_FLOOR)) !== 0) return undefined;
+    reader.need(8 + NODE_BYTES + 4, 'version');
+    reader.offset += 8 + NODE_BYTES + 4;
+    if ((flags & FLAG_FLOOR) !== 0) {
+      reader.f64();
+      skipClock(reader, RECORD_FORMAT);
+    }
+    skipClock(reader, RECORD_FORMAT);
+    const valueBytes = reader.u32();
+    if (reader.remaining !== valueBytes) return undefined;
+    if ((flags & FLAG_TOMBSTONE) !== 0) return valueBytes === 0 ? null : undefined;
+    return bytes.subarray(reader.offset, reader.offset + valueBytes);
+  } catch {
+    return undefined;
+  }
+}
+
 function skipClock(reader: ByteReader, format: Format): void {
   const count = reader.u16();
   const entryBytes = format === 1 ? 16 : CLOCK_ENTRY_BYTES;

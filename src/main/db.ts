@@ -13,6 +13,7 @@ import {
   newestValue,
   type Policy,
   sameVersions,
+  soleValue,
   type VClock,
   type Version,
   versionClock,
@@ -378,6 +379,32 @@ export class Db implements Bucket {
       );
     }
     this.reader.refresh();
+    return this.readAgreeing(placement, slots) ?? this.reconcileReplicas(placement, slots, policy);
+  }
+
+  /**
+   * The common case of a get, without decoding: every replica read holds the same bytes, one
+   * version or none. Null when they differ or the record needs decoding (then the replicas
+   * are read again and reconciled).
+   */
+  private readAgreeing(placement: Placement, slots: readonly number[]): GetResult | null {
+    let first: Buffer | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const record = this.reader.read(slots[i] as number, placement.storageKey);
+      // The read buffer is reused by the next read: keep a copy of the first to compare with.
+      if (i === 0) first = record === undefined ? undefined : Buffer.from(record);
+      else if (record === undefined ? first !== undefined : first === undefined || !first.equals(record))
+        return null;
+    }
+    if (first === undefined) return new ReadOutcome([], null, []);
+    const value = soleValue(first);
+    if (value === undefined) return null;
+    if (value === null) return new ReadOutcome([], null, first);
+    const buffer = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return new ReadOutcome([buffer], buffer, first);
+  }
+
+  private reconcileReplicas(placement: Placement, slots: readonly number[], policy: Policy): GetResult {
     const answers: Version[][] = [];
     let merged: Version[] = [];
     for (const slot of slots) {
@@ -573,17 +600,19 @@ export class Db implements Bucket {
 class ReadOutcome implements GetResult {
   readonly values: Buffer[];
   readonly newest: Buffer | null;
-  readonly #merged: readonly Version[];
+  /** The reconciled versions, or the one record every replica agreed on (decoded if asked). */
+  readonly #merged: readonly Version[] | Uint8Array;
   #context: string | null = null;
 
-  constructor(values: Buffer[], newest: Buffer | null, merged: readonly Version[]) {
+  constructor(values: Buffer[], newest: Buffer | null, merged: readonly Version[] | Uint8Array) {
     this.values = values;
     this.newest = newest;
     this.#merged = merged;
   }
 
   get context(): string {
-    this.#context ??= encodeContext(joinClocks(this.#merged));
+    const merged = this.#merged;
+    this.#context ??= encodeContext(joinClocks(merged instanceof Uint8Array ? decodeRecord(merged) : merged));
     return this.#context;
   }
 
