@@ -244,6 +244,9 @@ function readVersion(reader: ByteReader, format: Format): Version {
  * every record of a partition. A malformed record is never a candidate.
  */
 export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
+  // Every write asks (tombstone counts, purge candidates): a live first version answers at once.
+  if (bytes.length > RECORD_HEADER_BYTES && ((bytes[RECORD_HEADER_BYTES] as number) & FLAG_TOMBSTONE) === 0)
+    return false;
   try {
     const reader = new ByteReader(bytes, failRecord);
     const format = reader.u8();

@@ -52,6 +52,9 @@ interface State extends Base {
   storageMessage: string;
 }
 
+/** Largest base record sent with a REPLICATE (see FrameFlag.BASED). */
+const BASE_BYTES_MAX = 4096;
+const EMPTY = new Uint8Array(0);
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
 
@@ -84,7 +87,12 @@ export class Coordinator {
     } catch (error) {
       return this.replyError(frame.requestId, error);
     }
-    const previous = this.replica.localVersions(key);
+    const read = this.replica.localVersions(key);
+    // A copy: the bytes may be LMDB's shared read buffer, and they travel as REPLICATE's base.
+    const previous = {
+      record: read.record === undefined ? undefined : Buffer.from(read.record),
+      versions: read.versions,
+    };
     const local = previous.versions;
     const existed = newestValue(local) !== undefined;
     const workerId = this.links.store.workerId;
@@ -121,6 +129,10 @@ export class Coordinator {
       () => this.onAnswer(id, this.links.slot, null),
       (error: unknown) => this.onAnswer(id, this.links.slot, toKvError(error)),
     );
+    // The base lets replicas that hold what this coordinator held skip the merge. Left out
+    // when clocks were truncated (a truncated clock may not dominate what the merge would drop)
+    // or when large (it rides in every REPLICATE frame).
+    const base = truncated === 0 && (previous.record?.length ?? 0) <= BASE_BYTES_MAX ? previous.record : null;
     for (const { slot, hintOwner } of targets) {
       if (slot === this.links.slot) continue;
       const { writer } = this.links;
@@ -128,9 +140,10 @@ export class Coordinator {
         type: MessageType.REPLICATE,
         requestId: id,
         partition: frame.partition,
-        flags: frame.flags & FrameFlag.LWW,
+        flags: (frame.flags & FrameFlag.LWW) | (base === null ? 0 : FrameFlag.BASED),
       });
       writer.field(key).field(record);
+      if (base !== null) writer.field(base ?? EMPTY);
       if (hintOwner !== NO_HINT) writer.field(Uint8Array.of(hintOwner));
       this.sendOrFail(slot, writer.finish(), id);
     }

@@ -15,6 +15,7 @@ import { copyField, type Frame, FrameFlag, MessageType, type MessageTypeCode } f
 import { type Links, newWorkerStats } from './links.js';
 
 const EMPTY = new Uint8Array(0);
+const FAST_OUTCOME: MergeOutcome = { changed: true, existed: false };
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
 
@@ -68,6 +69,28 @@ export class Replica {
   }
 
   /**
+   * A coordinator's record made from `base` (empty: from nothing). When this replica holds
+   * exactly the base, the merge would give the record back: it is stored as it came. Otherwise
+   * it is merged as any other. `existed` is false on the fast path: the coordinator held the
+   * same bytes and has answered for them.
+   */
+  private writeOverBase(
+    key: Uint8Array,
+    record: Uint8Array,
+    base: Uint8Array,
+    policy: Policy,
+  ): Promise<MergeOutcome> {
+    const local = this.links.store.read(key);
+    const same =
+      local === undefined
+        ? base.length === 0
+        : Buffer.from(local.buffer, local.byteOffset, local.byteLength).equals(base);
+    if (!same) return this.mergeAndWrite(key, decodeRecord(record), policy);
+    this.stats.replicaWrites++;
+    return this.links.store.write(key, copyField(record), { record: local }).then(() => FAST_OUTCOME);
+  }
+
+  /**
    * Anti-entropy's merge of a peer's whole record. The worker does not know the key's bucket
    * policy, so versions are reconciled as siblings; an lww read reduces them again.
    */
@@ -79,10 +102,12 @@ export class Replica {
 
   replicate(from: number, frame: Frame, acknowledge: boolean): void {
     const key = copyField(frame.fields[0]);
-    const incoming = decodeRecord(frame.fields[1] ?? EMPTY);
     const policy = frameToPolicy(frame.flags);
-    const hintOwner = frame.fields[2]?.[0];
-    const merged = this.mergeAndWrite(key, incoming, policy);
+    const based = (frame.flags & FrameFlag.BASED) !== 0;
+    const hintOwner = frame.fields[based ? 3 : 2]?.[0];
+    const merged = based
+      ? this.writeOverBase(key, frame.fields[1] ?? EMPTY, frame.fields[2] ?? EMPTY, policy)
+      : this.mergeAndWrite(key, decodeRecord(frame.fields[1] ?? EMPTY), policy);
     // A stand-in keeps the version like any replica, plus a durable hint naming its owner.
     const done =
       hintOwner === undefined
