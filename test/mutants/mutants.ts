@@ -323,6 +323,21 @@ export const MUTANTS: Mutant[] = [
       /returns a context that covers its write|superseded its own writes|answer one value|PUT \d returns a context/,
   },
   {
+    name: 'replicate-overwrites-without-base',
+    breaks:
+      "a replica stores a coordinator's record as it came even when it holds more than the record it was made from",
+    patches: [
+      {
+        file: 'replica/replica.js',
+        search:
+          '        if (!same)\n            return this.mergeAndWrite(key, decodeRecord(record), policy);\n',
+        replace: '',
+      },
+    ],
+    tests: ['faults/replicate-base.test.js'],
+    expect: /keeps the value the stand-in never saw/,
+  },
+  {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
     patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],
