@@ -18,11 +18,14 @@ import {
 } from '../clock/index.js';
 import {
   type BucketProps,
+  type BucketPropsInput,
   type Config,
   checkBucketProps,
   defaultWorkerCount,
   type OpenOptions,
   parseConfig,
+  resolveQuorum,
+  type SymbolicQuorum,
 } from '../config.js';
 import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
@@ -31,13 +34,18 @@ import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts
 import { Health, STORAGE_FAILED } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
 import type { WorkerStatsReply } from '../worker/protocol.js';
-import { BucketRegistry, checkBucketName } from './buckets.js';
+import { ActivityWatch } from './activity.js';
+import { type BackupResult, backupStore } from './backup.js';
+import { BUCKET_FILES, BucketRegistry, checkBucketName } from './buckets.js';
 import { DirLock } from './dir-lock.js';
+import type { EngineEventListener } from './events.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
-import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
+import { checkPartitionCount, loadOrCreateRing, RING_FILE } from './ring-file.js';
 
 export type Bytes = string | Uint8Array;
+/** r or w: a count of replicas, or Riak's 'one', 'quorum', 'all', 'default'. */
+export type Quorum = number | SymbolicQuorum;
 
 export interface GetResult {
   /** Every concurrent value (siblings); empty when the key is missing or deleted. */
@@ -60,7 +68,7 @@ export interface WriteResult {
 export interface WriteOptions {
   /** The context of the read this write is based on; without one the write is blind. */
   context?: string;
-  w?: number;
+  w?: Quorum;
   /**
    * Supersede every version older than this write on every replica, seen or not, as Redis's
    * SET and DEL do (its timestamp becomes the key's replace floor).
@@ -118,7 +126,7 @@ export interface Explanation {
 export interface Bucket {
   readonly name: string;
   readonly props: BucketProps;
-  get(key: Bytes, options?: { r?: number }): Promise<GetResult>;
+  get(key: Bytes, options?: { r?: Quorum }): Promise<GetResult>;
   put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<WriteResult>;
   delete(key: Bytes, options?: WriteOptions): Promise<WriteResult>;
   explain(key: Bytes): Promise<Explanation>;
@@ -155,6 +163,7 @@ export class Db implements Bucket {
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
+  private activity: ActivityWatch | null = null;
 
   private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
     this.config = config;
@@ -167,7 +176,9 @@ export class Db implements Bucket {
       durability: config.durability,
       mapBytes: config.mapBytes,
     });
-    this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
+    this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount, {
+      maxBuckets: config.maxBuckets,
+    });
     this.defaultView = new BucketView(this, 'default');
   }
 
@@ -201,6 +212,16 @@ export class Db implements Bucket {
     return this.ring.workerCount;
   }
 
+  /**
+   * Calls `listener` for every engine event as it happens: a worker suspected, failed,
+   * respawned or recovered, and per window the hints delivered and keys repaired by
+   * anti-entropy (src/main/events.ts; formatEvent makes a log line of one). Returns the removal.
+   */
+  onEvent(listener: EngineEventListener): () => void {
+    this.activity ??= new ActivityWatch(() => this.stats(), this.pool.events);
+    return this.pool.events.add(listener);
+  }
+
   get workerIds(): readonly number[] {
     return this.pool.workerIds;
   }
@@ -209,7 +230,7 @@ export class Db implements Bucket {
    * A bucket by name. With props, they are validated, stored in the data directory and apply
    * to every later request of that bucket; without, the stored props (or the defaults) apply.
    */
-  bucket(name: string, props?: Partial<BucketProps>): Bucket {
+  bucket(name: string, props?: BucketPropsInput): Bucket {
     checkBucketName(name);
     if (props !== undefined) this.buckets.set(name, props);
     // Views hold no state of their own (props are read per request), so none is cached.
@@ -259,6 +280,28 @@ export class Db implements Bucket {
     },
   };
 
+  /**
+   * A consistent copy of the store in `dir` (new or empty) while it serves: every worker's
+   * environment, the ring and the bucket props. `open({ dir })` opens the copy.
+   */
+  backup(dir: string): Promise<BackupResult> {
+    if (this.closing !== null) return Promise.reject(new KvError('CLOSED', 'the database is closed'));
+    return backupStore(
+      {
+        dir: this.config.dir,
+        workerCount: this.ring.workerCount,
+        copyEnvironment: (slot, path) => this.reader.backup(slot, path),
+        files: [RING_FILE, ...BUCKET_FILES],
+      },
+      dir,
+    );
+  }
+
+  /** Stale replicas sent the merged record by gets since open (also in stats()). */
+  get readRepairCount(): number {
+    return this.readRepairs;
+  }
+
   private checkWorker(worker: number): number {
     if (!Number.isInteger(worker) || worker < 0 || worker >= this.ring.workerCount) {
       throw new KvError(
@@ -286,7 +329,9 @@ export class Db implements Bucket {
 
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
     let reply: WorkerStatsReply | null = null;
-    if (this.pool.alive[slot]) {
+    // A worker the detector suspects (or paused, cut off) is not asked: its answer would come
+    // at the request timeout, if ever, and hold up every report.
+    if (this.pool.reachable(slot)) {
       const id = this.pool.nextId();
       const frame = this.pool.writer.begin({ type: MessageType.STATS, requestId: id }).finish();
       reply = await this.pool.send(slot, id, frame).then(
@@ -309,7 +354,7 @@ export class Db implements Bucket {
     };
   }
 
-  get(key: Bytes, options?: { r?: number }): Promise<GetResult> {
+  get(key: Bytes, options?: { r?: Quorum }): Promise<GetResult> {
     return this.defaultView.get(key, options);
   }
 
@@ -327,10 +372,14 @@ export class Db implements Bucket {
 
   /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
+    this.activity?.stop();
     this.closing ??= this.pool
       .close()
       .then(() => this.reader.close())
-      .finally(() => this.lock.release());
+      .finally(() => {
+        this.buckets.close();
+        this.lock.release();
+      });
     return this.closing;
   }
 
@@ -581,7 +630,7 @@ class BucketView implements Bucket {
     return this.db.buckets.props(this.name);
   }
 
-  async get(key: Bytes, options: { r?: number } = {}): Promise<GetResult> {
+  async get(key: Bytes, options: { r?: Quorum } = {}): Promise<GetResult> {
     const props = this.props;
     const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
@@ -609,6 +658,7 @@ class BucketView implements Bucket {
     flags: number,
   ): Promise<WriteResult> {
     const props = this.props;
+    this.db.buckets.checkRoom(this.name);
     const w = quorum('w', options.w, props);
     const context = options.context ?? '';
     if (typeof context !== 'string') {
@@ -630,12 +680,12 @@ class BucketView implements Bucket {
   }
 }
 
-function quorum(name: 'r' | 'w', asked: number | undefined, props: BucketProps): number {
-  if (asked === undefined) return props[name];
+function quorum(name: 'r' | 'w', symbolic: Quorum | undefined, props: BucketProps): number {
+  const asked = resolveQuorum(symbolic, props.n, props[name]) as number;
   if (!Number.isInteger(asked) || asked < 1 || asked > props.n) {
     throw new KvError(
       'BAD_REQUEST',
-      `${name} must be an integer from 1 to n=${props.n}; got ${String(asked)}`,
+      `${name} must be an integer from 1 to n=${props.n}, or 'one', 'quorum', 'all' or 'default'; got ${String(asked)}`,
     );
   }
   return asked;
