@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { Policy } from './clock/index.js';
 import {
+  BUCKETS_MAX_DEFAULT,
   KEY_BYTES_MAX_DEFAULT,
   LMDB_MAP_BYTES_DEFAULT,
   N_DEFAULT,
@@ -14,7 +15,6 @@ import {
   VALUE_BYTES_MAX_DEFAULT,
   W_DEFAULT,
   WORKER_COUNT_MAX,
-  BUCKETS_MAX_DEFAULT,
 } from './constants.js';
 import { KvError } from './errors.js';
 import type { Durability } from './storage/store.js';
@@ -118,11 +118,7 @@ export function resolveQuorum(value: unknown, n: number, fallback: number): unkn
 }
 
 /** Validates n, r, w and policy together; `workers` bounds n when known. */
-export function checkBucketProps(
-  props: BucketPropsInput,
-  base: BucketProps,
-  workers?: number,
-): BucketProps {
+export function checkBucketProps(props: BucketPropsInput, base: BucketProps, workers?: number): BucketProps {
   if (props.n === undefined && workers !== undefined && base.n > workers) {
     throw new KvError(
       'BAD_REQUEST',

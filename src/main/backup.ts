@@ -3,7 +3,7 @@
 // plus the ring and the bucket props. Every write acknowledged before the backup started is
 // committed in its replicas' environments, so the copy holds it. The copy is assembled beside
 // the destination and renamed into place last: a failed backup leaves no half store behind.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KvError } from '../errors.js';
 
@@ -25,7 +25,10 @@ export interface BackupResult {
 export async function backupStore(source: BackupSource, destination: string): Promise<BackupResult> {
   const dest = resolve(destination);
   if (dest === resolve(source.dir) || dest.startsWith(`${resolve(source.dir)}/`)) {
-    throw new KvError('BAD_REQUEST', `the backup directory ${dest} is inside the data directory ${source.dir}`);
+    throw new KvError(
+      'BAD_REQUEST',
+      `the backup directory ${dest} is inside the data directory ${source.dir}`,
+    );
   }
   if (existsSync(dest) && readdirSync(dest).length > 0) {
     throw new KvError('BAD_REQUEST', `the backup directory ${dest} exists and is not empty; name a new one`);

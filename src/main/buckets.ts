@@ -183,7 +183,10 @@ export class BucketRegistry {
       try {
         parsed = JSON.parse(line) as typeof parsed;
       } catch (error) {
-        throw new KvError('BAD_REQUEST', `${path} line ${index + 1} is not JSON: ${(error as Error).message}`);
+        throw new KvError(
+          'BAD_REQUEST',
+          `${path} line ${index + 1} is not JSON: ${(error as Error).message}`,
+        );
       }
       this.add(parsed.name, parsed, `${path} line ${index + 1}`);
     });

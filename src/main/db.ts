@@ -2,6 +2,7 @@
 // buckets route each request to the first live worker of the key's preference list, which
 // coordinates it. The main thread only validates, hashes and hands frames over.
 
+import { existsSync, rmSync } from 'node:fs';
 import {
   decodeContext,
   decodeRecord,
@@ -164,6 +165,8 @@ export class Db implements Bucket {
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
   private activity: ActivityWatch | null = null;
+  /** What open() found worth telling the operator (a flag the stored props override). */
+  readonly warnings: string[] = [];
 
   private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
     this.config = config;
@@ -188,6 +191,9 @@ export class Db implements Bucket {
 
   static async open(options: OpenOptions): Promise<Db> {
     const config = parseConfig(options);
+    // A start that fails leaves no directory it created behind (a typo'd flag must not leave
+    // a half-made store that a second try would then open).
+    const created = !existsSync(config.dir);
     // Before anything reads or writes the directory: a second database on it would run a
     // second set of workers with the same ids over the same LMDB environments.
     const lock = DirLock.acquire(config.dir);
@@ -201,9 +207,12 @@ export class Db implements Bucket {
       checkPartitionCount(ring, config.partitions, config.dir);
       checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
       const pool = await WorkerPool.start(config, ring);
-      return new Db(config, ring, pool, lock);
+      const db = new Db(config, ring, pool, lock);
+      db.warnings.push(...propsDisagreements(options, db.buckets.storedDefault()));
+      return db;
     } catch (error) {
       lock.release();
+      if (created) rmSync(config.dir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -689,6 +698,24 @@ function quorum(name: 'r' | 'w', symbolic: Quorum | undefined, props: BucketProp
     );
   }
   return asked;
+}
+
+/**
+ * The rule: a bucket's stored props win. The default bucket's n, r, w and policy given to
+ * open() (ringkv start --n/--r/--w/--policy) apply only while it has none stored; they are
+ * stored at its first write or props PUT, and changed after that with a props PUT.
+ */
+function propsDisagreements(options: OpenOptions, stored: BucketProps | null): string[] {
+  if (stored === null) return [];
+  const warnings: string[] = [];
+  for (const name of ['n', 'r', 'w', 'policy'] as const) {
+    const asked = options[name];
+    if (asked === undefined || asked === stored[name]) continue;
+    warnings.push(
+      `${name}=${asked} (--${name}) is ignored: ${options.dir} stores the default bucket's ${name}=${stored[name]}, and stored props win over flags; change it with PUT /buckets/default/props`,
+    );
+  }
+  return warnings;
 }
 
 export async function open(options: OpenOptions): Promise<Db> {

@@ -22,10 +22,13 @@ export interface HealthSummary {
 export function summarizeHealth(workers: readonly WorkerHealth[], r: number, w: number): HealthSummary {
   const count = (state: WorkerHealth['health']) => workers.filter((worker) => worker.health === state).length;
   const up = count('up');
-  const storageFailed = workers.filter((worker) => worker.storage === 'failed').map((worker) => worker.worker);
+  const storageFailed = workers
+    .filter((worker) => worker.storage === 'failed')
+    .map((worker) => worker.worker);
   const writable = workers.filter((worker) => worker.health === 'up' && worker.storage === 'ok').length;
   let status: StoreStatus = 'ok';
-  if (up < workers.length || storageFailed.length > 0) status = up >= Math.max(r, w) ? 'degraded' : 'unavailable';
+  if (up < workers.length || storageFailed.length > 0)
+    status = up >= Math.max(r, w) ? 'degraded' : 'unavailable';
   return {
     status,
     up,

@@ -373,7 +373,8 @@ export class WorkerPool {
       const stalled = verdict === 'suspect';
       if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
       if (stalled) this.publishHealth(slot, Health.SUSPECT, 'owes answers and its heartbeat stalled');
-      else if (this.probeFailed[slot]) this.publishHealth(slot, Health.SUSPECT, 'a request timed out and a probe went unanswered');
+      else if (this.probeFailed[slot])
+        this.publishHealth(slot, Health.SUSPECT, 'a request timed out and a probe went unanswered');
       else this.publishHealth(slot, Health.UP);
     }
     this.allUp = this.health.every((state) => state === Health.UP);
@@ -429,7 +430,8 @@ export class WorkerPool {
     const previous = this.health[slot];
     if (previous === state) return;
     this.health[slot] = state;
-    if (!this.closing && state === Health.SUSPECT) this.events.emit({ kind: 'suspect', worker: slot, reason });
+    if (!this.closing && state === Health.SUSPECT)
+      this.events.emit({ kind: 'suspect', worker: slot, reason });
     if (!this.closing && state === Health.UP && previous === Health.SUSPECT) {
       this.events.emit({ kind: 'recovered', worker: slot });
     }

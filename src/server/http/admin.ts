@@ -63,7 +63,10 @@ function backupDir(body: Buffer): string {
   }
   const dir = (parsed as { dir?: unknown } | null)?.dir;
   if (typeof dir !== 'string' || dir.length === 0) {
-    throw new KvError('BAD_REQUEST', 'the body must be { "dir": "/absolute/path" } naming a new or empty directory');
+    throw new KvError(
+      'BAD_REQUEST',
+      'the body must be { "dir": "/absolute/path" } naming a new or empty directory',
+    );
   }
   return dir;
 }

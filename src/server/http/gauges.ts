@@ -18,7 +18,12 @@ const counter =
     worker.counters === null ? null : (worker.counters[name] ?? 0);
 
 const WORKER_SERIES: [name: string, kind: Kind, help: string, read: Read][] = [
-  ['ringkv_worker_alive', 'gauge', 'Whether the worker thread is running (1) or not (0).', (w) => (w.alive ? 1 : 0)],
+  [
+    'ringkv_worker_alive',
+    'gauge',
+    'Whether the worker thread is running (1) or not (0).',
+    (w) => (w.alive ? 1 : 0),
+  ],
   [
     'ringkv_worker_respawns_total',
     'counter',
@@ -37,7 +42,12 @@ const WORKER_SERIES: [name: string, kind: Kind, help: string, read: Read][] = [
     "Partitions the worker holds a replica of, for the default bucket's n.",
     (w) => w.partitionsReplicated,
   ],
-  ['ringkv_worker_records', 'gauge', 'Records (keys, tombstones included) in the worker storage.', counter('records')],
+  [
+    'ringkv_worker_records',
+    'gauge',
+    'Records (keys, tombstones included) in the worker storage.',
+    counter('records'),
+  ],
   [
     'ringkv_worker_hints_stored_total',
     'counter',
@@ -50,7 +60,12 @@ const WORKER_SERIES: [name: string, kind: Kind, help: string, read: Read][] = [
     'Hints the worker handed back to the worker they were for.',
     counter('hintsDelivered'),
   ],
-  ['ringkv_worker_hints_pending', 'gauge', 'Hints the worker holds, not yet delivered.', counter('hintsPending')],
+  [
+    'ringkv_worker_hints_pending',
+    'gauge',
+    'Hints the worker holds, not yet delivered.',
+    counter('hintsPending'),
+  ],
   [
     'ringkv_worker_anti_entropy_exchanges_total',
     'counter',
@@ -104,7 +119,8 @@ export function registerWorkerGauges(registry: Registry, db: Db): () => void {
       registers: [registry],
       collect() {
         for (const { worker, health } of db.health()) {
-          for (const state of HEALTH_STATES) this.set({ worker: String(worker), state }, state === health ? 1 : 0);
+          for (const state of HEALTH_STATES)
+            this.set({ worker: String(worker), state }, state === health ? 1 : 0);
         }
       },
     }),
