@@ -50,7 +50,7 @@ export function statusTable(stats: StatsBody): string {
   );
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number)))
+      .map((cell, i) => (i < 3 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number)))
       .join('  ');
   const { status, up, total } = stats.health;
   return [
