@@ -694,7 +694,7 @@ function quorum(name: 'r' | 'w', symbolic: Quorum | undefined, props: BucketProp
   if (!Number.isInteger(asked) || asked < 1 || asked > props.n) {
     throw new KvError(
       'BAD_REQUEST',
-      `${name} must be an integer from 1 to n=${props.n}, or 'one', 'quorum', 'all' or 'default'; got ${String(asked)}`,
+      `${name} must be an integer from 1 to n=${props.n}; got ${String(asked)}`,
     );
   }
   return asked;
