@@ -87,6 +87,16 @@ const INTEGER_FLAGS = [
   'max-buckets',
 ] as const;
 
+/** Every flag of `ringkv start` (a test checks each is in HELP and the README). */
+export const START_FLAGS = [
+  'dir',
+  'bind',
+  'policy',
+  'durability',
+  'fault-injection',
+  ...INTEGER_FLAGS,
+] as const;
+
 function integerFlag(values: Record<string, unknown>, name: string): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
