@@ -69,9 +69,16 @@ export class BucketRegistry {
     if (existsSync(log)) this.loadLog(log);
   }
 
-  /** A bucket's props: stored ones, else the defaults (the default bucket's from open()). */
+  /**
+   * A bucket's props: stored ones, else the defaults: the default bucket's props (stored, or
+   * else those open() was given).
+   */
   props(name: string): BucketProps {
-    return this.entries.get(name)?.props ?? this.base;
+    return this.entries.get(name)?.props ?? this.defaults();
+  }
+
+  private defaults(): BucketProps {
+    return this.entries.get('default')?.props ?? this.base;
   }
 
   /** The stored props of the default bucket, or null when it has none. */
@@ -99,7 +106,7 @@ export class BucketRegistry {
   /** Validates and stores new props; refuses a change of n once the bucket holds data. */
   set(name: string, changes: BucketPropsInput): BucketProps {
     const entry = this.entries.get(name);
-    const current = entry?.props ?? this.base;
+    const current = entry?.props ?? this.defaults();
     const props = checkBucketProps(changes, current, this.workers);
     if (entry?.hasData === true && props.n !== current.n) {
       throw new KvError(
@@ -116,7 +123,7 @@ export class BucketRegistry {
   noteWrite(name: string): void {
     const entry = this.entries.get(name);
     if (entry?.hasData === true) return;
-    this.put(name, { props: entry?.props ?? this.base, hasData: true });
+    this.put(name, { props: entry?.props ?? this.defaults(), hasData: true });
   }
 
   close(): void {

@@ -168,7 +168,7 @@ export class Db implements Bucket {
   /** What open() found worth telling the operator (a flag the stored props override). */
   readonly warnings: string[] = [];
 
-  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
+  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock, buckets: BucketRegistry) {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
@@ -179,9 +179,7 @@ export class Db implements Bucket {
       durability: config.durability,
       mapBytes: config.mapBytes,
     });
-    this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount, {
-      maxBuckets: config.maxBuckets,
-    });
+    this.buckets = buckets;
     this.defaultView = new BucketView(this, 'default');
   }
 
@@ -197,6 +195,7 @@ export class Db implements Bucket {
     // Before anything reads or writes the directory: a second database on it would run a
     // second set of workers with the same ids over the same LMDB environments.
     const lock = DirLock.acquire(config.dir);
+    let buckets: BucketRegistry | undefined;
     try {
       const ring = loadOrCreateRing(
         config.dir,
@@ -205,12 +204,20 @@ export class Db implements Bucket {
         defaultWorkerCount(),
       );
       checkPartitionCount(ring, config.partitions, config.dir);
-      checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
-      const pool = await WorkerPool.start(config, ring);
-      const db = new Db(config, ring, pool, lock);
-      db.warnings.push(...propsDisagreements(options, db.buckets.storedDefault()));
+      buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount, {
+        maxBuckets: config.maxBuckets,
+      });
+      // Stored props win (propsDisagreements): the flags' props are checked and used only
+      // when none are stored; the workers are told the n that applies.
+      const stored = buckets.storedDefault();
+      if (stored === null) checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
+      const effective: Config = stored === null ? config : { ...config, defaultBucket: stored };
+      const pool = await WorkerPool.start(effective, ring);
+      const db = new Db(effective, ring, pool, lock, buckets);
+      db.warnings.push(...propsDisagreements(options, stored));
       return db;
     } catch (error) {
+      buckets?.close();
       lock.release();
       if (created) rmSync(config.dir, { recursive: true, force: true });
       throw error;
