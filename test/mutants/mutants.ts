@@ -278,8 +278,8 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'cli/main.js',
-        search: 'console.log(JSON.stringify(await response.json(), null, 2));',
-        replace: 'await response.json();',
+        search: 'console.log(json ? JSON.stringify(stats, null, 2) : statusTable(stats));',
+        replace: 'void statusTable;',
       },
     ],
     tests: ['integration/cli-durability.test.js'],
