@@ -1,6 +1,20 @@
 // Vector clocks, version sets (siblings), the opaque context and the record encoding: pure
 // code with no I/O, imported by the coordinator, the replica store and the servers.
+
 export { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './context.js';
+export {
+  type CounterActor,
+  CounterBytes,
+  counterTotal,
+  decodeCounter,
+  INT64_MAX,
+  INT64_MIN,
+  incrementCounter,
+  isCounterVersion,
+  mergedCounter,
+  parseInt64,
+  readableValues,
+} from './counter.js';
 export {
   decodeRecord,
   encodedRecordBytes,
