@@ -16,10 +16,6 @@ const INCRS_PER_CLIENT = 500;
 const KILL_AFTER_ACKS = 2_000;
 const KEY = 'counter:hits';
 
-// 10,000 INCRs one at a time per client take about a minute on a loaded 2-core machine,
-// over the suite's 120 s per file once coverage slows every thread.
-t.setTimeout(600_000);
-
 t.test(
   '20 clients x 500 INCR with the coordinator killed mid-run count every acknowledged increment',
   async (t) => {
