@@ -8,6 +8,19 @@ export {
   encodeContextBytes,
 } from './context.js';
 export {
+  type CounterActor,
+  CounterBytes,
+  counterTotal,
+  decodeCounter,
+  INT64_MAX,
+  INT64_MIN,
+  incrementCounter,
+  isCounterVersion,
+  mergedCounter,
+  parseInt64,
+  readableValues,
+} from './counter.js';
+export {
   decodeRecord,
   encodedRecordBytes,
   encodeRecord,

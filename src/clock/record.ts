@@ -4,11 +4,12 @@
 // every length and invariant, since a bad record means corruption or a programmer error.
 //
 //   record  = u8 format (2) | u16 version count | version*
-//   version = u8 flags (bit 0: tombstone, bit 1: floor) | f64 ts | node | u32 dot counter
+//   version = u8 flags (bit 0: tombstone, bit 1: floor, bit 3: counter) | f64 ts | node | u32 dot counter
 //             | [f64 floor | clock past] | clock | u32 value bytes | value
 //   clock   = u16 entry count | (node | u32 counter | f64 ts)*
 //   node    = u16 lane | u32 worker id (format 2); u32 worker id (format 1, read only)
 import assert from 'node:assert/strict';
+import { CounterBytes } from './counter.js';
 import { type ClockEntry, LANE_COUNT, NODE_MAX, UINT32_MAX, type VClock } from './vclock.js';
 import type { Version } from './versions.js';
 
@@ -22,6 +23,8 @@ export const CLOCK_ENTRY_BYTES = NODE_BYTES + 4 + 8;
 const FLOOR_BYTES = 8;
 const FLAG_TOMBSTONE = 1;
 const FLAG_FLOOR = 2;
+/** The value is a counter's state (counter.ts); bit 2 is expiry's. */
+const FLAG_COUNTER = 8;
 const LANE_SPAN = 2 ** 32;
 const UINT16_MAX = 0xffff;
 const EMPTY_BYTES = new Uint8Array(0);
@@ -174,7 +177,9 @@ export function encodeRecordInto(versions: readonly Version[], target: Uint8Arra
   offset += RECORD_HEADER_BYTES;
   for (const version of versions) {
     const floor = version.floor ?? 0;
-    view.setUint8(offset, (version.value === null ? FLAG_TOMBSTONE : 0) | (floor !== 0 ? FLAG_FLOOR : 0));
+    const kind =
+      version.value === null ? FLAG_TOMBSTONE : version.value instanceof CounterBytes ? FLAG_COUNTER : 0;
+    view.setUint8(offset, kind | (floor !== 0 ? FLAG_FLOOR : 0));
     view.setFloat64(offset + 1, version.ts);
     offset = writeNode(view, offset + 9, version.dot.node);
     view.setUint32(offset, version.dot.counter);
@@ -214,7 +219,7 @@ export function decodeRecord(bytes: Uint8Array): Version[] {
 
 function readVersion(reader: ByteReader, format: Format): Version {
   const flags = reader.u8();
-  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR;
+  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR | FLAG_COUNTER;
   if ((flags & ~known) !== 0) reader.fail(`unknown version flags ${flags}`);
   const ts = reader.f64();
   if (!Number.isFinite(ts)) reader.fail(`version timestamp ${ts} is not finite`);
@@ -232,6 +237,11 @@ function readVersion(reader: ByteReader, format: Format): Version {
   let value: Uint8Array | null = null;
   if ((flags & FLAG_TOMBSTONE) !== 0) {
     if (valueBytes !== 0) reader.fail(`tombstone carries ${valueBytes} value bytes`);
+    if ((flags & FLAG_COUNTER) !== 0) reader.fail('a tombstone is marked as a counter');
+  } else if ((flags & FLAG_COUNTER) !== 0) {
+    reader.need(valueBytes, 'counter value');
+    value = new CounterBytes(valueBytes);
+    value.set(reader.bytes(valueBytes));
   } else {
     value = reader.bytes(valueBytes);
   }

@@ -4,10 +4,14 @@
 // main thread from the replicas' storage (src/main/replica-reader.ts). The quorum arithmetic
 // lives in quorum-core.ts; timeouts in one deadline queue.
 
+import { randomInt } from 'node:crypto';
 import {
+  type CounterActor,
   decodeContext,
   encodeContextBytes,
   encodeRecord,
+  incrementCounter,
+  joinClocks,
   newestValue,
   newVersion,
   type VClock,
@@ -50,6 +54,8 @@ interface State extends Base {
   /** Replicas whose write failed with STORAGE (full disk), and the first one's message. */
   storageFailures: number;
   storageMessage: string;
+  /** INCRBY's reply: the counter's new value in decimal; '' for other puts. */
+  counterTotal: string;
 }
 
 /** Largest base record sent with a REPLICATE (see FrameFlag.BASED). */
@@ -66,11 +72,17 @@ export class Coordinator {
   private readonly deadlines = new DeadlineQueue();
   private readonly localWrites = new Set<Promise<void>>();
   private nextId = 1;
+  /**
+   * The counter actor of this incarnation (clock/counter.ts): a worker killed before its last
+   * counter write committed must not mint that entry again, so each start is a new actor.
+   */
+  private readonly counterActor: CounterActor;
 
   constructor(links: Links, replica: Replica, timeoutMs: number) {
     this.links = links;
     this.replica = replica;
     this.timeoutMs = timeoutMs;
+    this.counterActor = { worker: links.store.workerId, incarnation: randomInt(0, 0xffff_ffff) };
   }
 
   put(frame: Frame): void {
@@ -80,7 +92,8 @@ export class Coordinator {
     const targets = decodeTargets(frame.fields[1]);
     if (targets.length < frame.quorum) return this.replyTooFewTargets(frame, targets.length);
     const policy = frameToPolicy(frame.flags);
-    const value = (frame.flags & FrameFlag.TOMBSTONE) !== 0 ? null : copyField(frame.fields[3]);
+    let value: Uint8Array | null =
+      (frame.flags & FrameFlag.TOMBSTONE) !== 0 ? null : copyField(frame.fields[3]);
     let context: VClock;
     try {
       context = decodeContext(fieldText(frame.fields[2]));
@@ -94,6 +107,16 @@ export class Coordinator {
       versions: read.versions,
     };
     const local = previous.versions;
+    let counterTotal = '';
+    if ((frame.flags & FrameFlag.COUNTER) !== 0 && value !== null) {
+      // The counter step: merge the local counter siblings, add the delta to this actor's entry,
+      // and supersede exactly the local versions merged (concurrent ones elsewhere stay siblings).
+      const step = incrementCounter(local, Buffer.from(value).readBigInt64BE(0), this.counterActor);
+      if (!step.ok) return this.replyError(frame.requestId, new KvError('BAD_REQUEST', step.message));
+      value = step.value;
+      context = joinClocks(local);
+      counterTotal = step.total.toString();
+    }
     const existed = newestValue(local) !== undefined;
     const workerId = this.links.store.workerId;
     const made = newVersion(
@@ -121,6 +144,7 @@ export class Coordinator {
       existed,
       storageFailures: 0,
       storageMessage: '',
+      counterTotal,
     });
     const self = targets.find((target) => target.slot === this.links.slot);
     const write = this.writeLocal(key, record, previous, self?.hintOwner ?? NO_HINT);
@@ -233,6 +257,7 @@ export class Coordinator {
     const { writer, endpoint, mainEndpoint } = this.links;
     writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).field(state.context);
     writer.field(state.existed ? EXISTED : NOT_EXISTED);
+    if (state.counterTotal !== '') writer.stringField(state.counterTotal);
     endpoint.send(mainEndpoint, writer.finish());
     endpoint.flushSoon();
   }

@@ -9,10 +9,14 @@ import {
   decodeRecord,
   encodeContext,
   encodeRecord,
+  INT64_MAX,
+  INT64_MIN,
+  isCounterVersion,
   joinClocks,
   mergeVersions,
   newestValue,
   type Policy,
+  readableValues,
   sameVersions,
   soleValue,
   type VClock,
@@ -132,6 +136,12 @@ export interface Bucket {
   get(key: Bytes, options?: { r?: Quorum }): Promise<GetResult>;
   put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<WriteResult>;
   delete(key: Bytes, options?: WriteOptions): Promise<WriteResult>;
+  /**
+   * Adds `by` (an int64) to the key's conflict-free counter and resolves with its new value
+   * (Redis's INCRBY; see clock/counter.ts). A request whose coordinator died is not sent again:
+   * it rejects with TIMEOUT and may or may not have counted.
+   */
+  increment(key: Bytes, by?: bigint, options?: { w?: number }): Promise<bigint>;
   explain(key: Bytes): Promise<Explanation>;
 }
 
@@ -384,6 +394,10 @@ export class Db implements Bucket {
     return this.defaultView.delete(key, options);
   }
 
+  increment(key: Bytes, by?: bigint, options?: { w?: number }): Promise<bigint> {
+    return this.defaultView.increment(key, by, options);
+  }
+
   explain(key: Bytes): Promise<Explanation> {
     return this.defaultView.explain(key);
   }
@@ -479,6 +493,7 @@ export class Db implements Bucket {
       merged = mergeVersions(merged, versions, policy);
     }
     if (merged.length > 0) this.repair(placement, slots, answers, merged, policy);
+    if (merged.some(isCounterVersion)) return counterResult(merged);
     const values: Buffer[] = [];
     for (const version of merged) {
       if (version.value !== null)
@@ -508,6 +523,14 @@ export class Db implements Bucket {
       // A full ring only delays repair: the next read or anti-entropy finds the difference again.
       if (this.pool.post(slot, frame)) this.readRepairs++;
     });
+  }
+
+  /** @internal The workers whose storage this thread may read now (up, not paused or cut off). */
+  readableSlots(): number[] {
+    if (this.closing !== null) throw new KvError('CLOSED', 'the database is closed');
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.ring.workerCount; slot++) if (this.pool.reachable(slot)) slots.push(slot);
+    return slots;
   }
 
   /** @internal Places a key of a bucket on the ring. */
@@ -712,6 +735,17 @@ function storageKeyId(storageKey: Uint8Array): string {
   return Buffer.from(storageKey.buffer, storageKey.byteOffset, storageKey.byteLength).toString('latin1');
 }
 
+/** A get of a key holding counter versions: their merged value stands for all of them. */
+function counterResult(merged: readonly Version[]): GetResult {
+  const { values, newest } = readableValues(merged);
+  const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    values: values.map(toBuffer),
+    newest: newest === null ? null : toBuffer(newest),
+    context: encodeContext(joinClocks(merged)),
+  };
+}
+
 const EMPTY = new Uint8Array(0);
 const HEALTH_NAMES = ['up', 'suspect', 'down'] as const;
 
@@ -744,6 +778,28 @@ class BucketView implements Bucket {
 
   delete(key: Bytes, options: WriteOptions = {}): Promise<WriteResult> {
     return this.write(key, EMPTY, options, FrameFlag.TOMBSTONE);
+  }
+
+  async increment(key: Bytes, by = 1n, options: { w?: number } = {}): Promise<bigint> {
+    if (typeof by !== 'bigint' || by < INT64_MIN || by > INT64_MAX) {
+      throw new KvError('BAD_REQUEST', `increment must be a bigint within int64; got ${String(by)}`);
+    }
+    const props = this.props;
+    const w = quorum('w', options.w, props);
+    const placement = this.db.place(this.name, key);
+    const delta = Buffer.alloc(8);
+    delta.writeBigInt64BE(by);
+    let flags = FrameFlag.COUNTER;
+    if (props.policy === 'lww') flags |= FrameFlag.LWW;
+    // Not sent again through another coordinator when the first dies or is suspected: the first
+    // may have counted it already, and a second send would count it twice.
+    const [, , total] = await this.db.trackWrite(
+      placement,
+      this.db.coordinate(MessageType.PUT, placement, props.n, w, flags, [EMPTY, delta], false),
+    );
+    this.db.reader.noteCommit();
+    this.db.buckets.noteWrite(this.name);
+    return BigInt(Buffer.from(total ?? EMPTY).toString('latin1'));
   }
 
   explain(key: Bytes): Promise<Explanation> {

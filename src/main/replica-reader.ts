@@ -71,6 +71,19 @@ export class ReplicaReader {
     return root.backup(path, false);
   }
 
+  /**
+   * Every (storage key, record) of one partition in a worker's environment, in key order. Keys
+   * and records are copies: the caller may keep them.
+   */
+  *partitionRecords(slot: number, partition: number): Generator<{ key: Buffer; record: Buffer }> {
+    const root = this.roots[slot];
+    if (root === undefined) return;
+    const start = Buffer.from([partition >> 8, partition & 0xff]);
+    const end = Buffer.from([(partition + 1) >> 8, (partition + 1) & 0xff]);
+    const range = root.getRange(partition === 0xffff ? { start } : { start, end });
+    for (const { key, value } of range) yield { key: Buffer.from(key), record: Buffer.from(value) };
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.roots.map((root) => root.close()));
   }

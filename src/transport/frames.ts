@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte). */
+  /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte), and the counter's new value (decimal) with FrameFlag.COUNTER. */
   PUT: 2,
   /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
   EXPLAIN: 3,
@@ -50,6 +50,11 @@ export const FrameFlag = {
    * decoding or merging: the merge would give the new record back.
    */
   BASED: 8,
+  /**
+   * INCRBY: the value field is the delta (i64, big-endian); the coordinator mints a counter
+   * version from its local versions and replies with the new value as a third field.
+   */
+  COUNTER: 16,
 } as const;
 
 /**

@@ -125,7 +125,7 @@ async function redisPy(): Promise<{ version: string } | { skip: string }> {
 const py = await redisPy();
 
 // What a Python program does with redis-py's defaults: redis.Redis(host, port), then commands and
-// a pipeline without MULTI (transaction=False: ringkv has no MULTI/EXEC yet). It prints a JSON report.
+// a pipeline without MULTI (transaction=False; the default, MULTI/EXEC, is in resp-clients-commands.test.ts). It prints a JSON report.
 const PY_SCRIPT = `
 import json, sys, redis
 r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]))

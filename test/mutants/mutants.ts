@@ -338,6 +338,19 @@ export const MUTANTS: Mutant[] = [
     expect: /keeps the value the stand-in never saw/,
   },
   {
+    name: 'counter-merge-takes-last',
+    breaks: "a counter merge takes the last sibling's totals of an actor instead of its maximum",
+    patches: [
+      {
+        file: 'clock/counter.js',
+        search: 'increments: max(seen.increments, entry.increments),',
+        replace: 'increments: entry.increments,',
+      },
+    ],
+    tests: ['unit/clock/counter.test.js'],
+    expect: /every merge order gives the sum|round \d+/,
+  },
+  {
     name: 'build-a',
     breaks: "issue 15's Build A: hinted handoff never runs and read repair is off",
     patches: [HANDOFF_NEVER_DELIVERS, READ_REPAIR_OFF],

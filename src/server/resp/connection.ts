@@ -5,9 +5,10 @@
 // more than writeBufferBytesMax unsent bytes (a client that never reads cannot make the server
 // buffer without bound), and resumes when the replies drain.
 import type { Socket } from 'node:net';
-import { ERROR_CODES, KvError } from '../../index.js';
+import { KvError } from '../../index.js';
 import type { ServerMetrics } from '../metrics.js';
-import { type ClientView, type CommandSpec, RespCommandError, type Session } from './commands/spec.js';
+import { queueInTransaction, runsInTransaction } from './commands/multi.js';
+import { type ClientView, type CommandSpec, failureReply as failure, type Session } from './commands/spec.js';
 import { lookupCommand } from './commands/table.js';
 import { type DecoderLimits, RespDecoder, RespProtocolError } from './decoder.js';
 import { errorReply, type Reply } from './encoder.js';
@@ -203,12 +204,14 @@ export class RespConnection implements ClientView {
     const startMs = performance.now();
     const spec = lookupCommand(args[0] as Buffer);
     if (spec === undefined) {
+      if (this.session.transaction !== null) this.session.transaction.failed = true;
       this.answer(unknownCommand(args), 'unknown', startMs, 'BAD_REQUEST');
       return;
     }
     // A request longer than any command takes arrives with its name only (see the decoder).
     const argumentCount = args.length + this.decoder.droppedArguments;
     if (spec.arity > 0 ? argumentCount !== spec.arity : argumentCount < -spec.arity) {
+      if (this.session.transaction !== null) this.session.transaction.failed = true;
       const reply = errorReply('ERR', `wrong number of arguments for '${spec.name}' command`);
       this.answer(reply, spec.name, startMs, 'BAD_REQUEST');
       return;
@@ -216,8 +219,14 @@ export class RespConnection implements ClientView {
     let result: Reply | Promise<Reply>;
     try {
       this.checkKeyCount(spec, argumentCount);
-      result = spec.run(this.session, args);
+      result =
+        this.session.transaction === null || runsInTransaction(spec)
+          ? spec.run(this.session, args)
+          : queueInTransaction(this.session, spec, args);
     } catch (error) {
+      // A command refused while queueing aborts the EXEC to come, as in Redis.
+      if (this.session.transaction !== null && !runsInTransaction(spec))
+        this.session.transaction.failed = true;
       const [reply, outcome] = failure(error);
       this.answer(reply, spec.name, startMs, outcome);
       return;
@@ -383,14 +392,6 @@ export class RespConnection implements ClientView {
 function peerId(ip: string | undefined, port: number | undefined): string {
   const host = ip ?? '?';
   return `${host.includes(':') ? `[${host}]` : host}:${port ?? 0}`;
-}
-
-/** The error reply and metrics outcome of a failed command. */
-function failure(error: unknown): [Reply, string] {
-  if (error instanceof KvError) return [errorReply(ERROR_CODES[error.code].resp, error.message), error.code];
-  if (error instanceof RespCommandError) return [errorReply(error.word, error.message), 'BAD_REQUEST'];
-  const message = error instanceof Error ? error.message : String(error);
-  return [errorReply('ERR', `internal error: ${message}`), 'INTERNAL'];
 }
 
 /** Redis's wording: `unknown command 'x', with args beginning with: 'a' 'b' `. */

@@ -161,6 +161,8 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
       libVersion: null,
       client: null,
       closeAfterReply: false,
+      transaction: null,
+      watched: [],
     };
     this.open.add(new RespConnection(socket, session, this, this.limits));
   }

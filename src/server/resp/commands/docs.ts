@@ -180,6 +180,58 @@ const CONFIG_SUBCOMMANDS: readonly SubcommandDoc[] = [
   }),
 ];
 
+/** INCR, INCRBY, DECR, DECRBY: Redis's entries, one shape. */
+function counterDoc(name: string, summary: string, amount: string | null): [[string, CommandDoc]] {
+  const args: ArgumentDoc[] = [KEY];
+  if (amount !== null) args.push({ name: amount, type: 'integer' });
+  return [
+    [
+      name,
+      {
+        summary: `${summary} Uses 0 as initial value if the key doesn't exist.`,
+        since: '1.0.0',
+        group: 'string',
+        complexity: 'O(1)',
+        aclCategories: ['string'],
+        keyFlags: [['RW', 'access', 'update']],
+        arguments: args,
+      },
+    ],
+  ];
+}
+
+/** FLUSHDB and FLUSHALL: Redis's entries. */
+function flushDoc(name: string, summary: string, where: string): [[string, CommandDoc]] {
+  return [
+    [
+      name,
+      {
+        summary,
+        since: '1.0.0',
+        group: 'server',
+        complexity: `O(N) where N is the number of keys ${where}`,
+        aclCategories: ['keyspace', 'dangerous'],
+        tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+        history: [
+          ['4.0.0', 'Added the `ASYNC` flushing mode modifier.'],
+          ['6.2.0', 'Added the `SYNC` flushing mode modifier.'],
+        ],
+        arguments: [
+          {
+            name: 'flush-type',
+            type: 'oneof',
+            optional: true,
+            arguments: [
+              { name: 'async', type: 'pure-token', token: 'ASYNC' },
+              { name: 'sync', type: 'pure-token', token: 'SYNC' },
+            ],
+          },
+        ],
+      },
+    ],
+  ];
+}
+
 export const COMMAND_DOCS: ReadonlyMap<string, CommandDoc> = new Map<string, CommandDoc>([
   [
     'get',
@@ -230,6 +282,130 @@ export const COMMAND_DOCS: ReadonlyMap<string, CommandDoc> = new Map<string, Com
       tips: ['request_policy:multi_shard', 'response_policy:agg_sum'],
       history: [['3.0.3', 'Accepts multiple `key` arguments.']],
       arguments: [KEYS],
+    },
+  ],
+  ...counterDoc('incr', 'Increments the integer value of a key by one.', null),
+  ...counterDoc('incrby', 'Increments the integer value of a key by a number.', 'increment'),
+  ...counterDoc('decr', 'Decrements the integer value of a key by one.', null),
+  ...counterDoc('decrby', 'Decrements a number from the integer value of a key.', 'decrement'),
+  [
+    'scan',
+    {
+      summary: 'Iterates over the key names in the database.',
+      since: '2.8.0',
+      group: 'generic',
+      complexity:
+        'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+      aclCategories: ['keyspace'],
+      tips: ['nondeterministic_output', 'request_policy:special', 'response_policy:special'],
+      history: [['6.0.0', 'Added the `TYPE` subcommand.']],
+      arguments: [
+        { name: 'cursor', type: 'integer' },
+        { name: 'pattern', type: 'pattern', token: 'MATCH', optional: true },
+        { name: 'count', type: 'integer', token: 'COUNT', optional: true },
+        { name: 'type', type: 'string', token: 'TYPE', optional: true },
+      ],
+    },
+  ],
+  [
+    'keys',
+    {
+      summary: 'Returns all key names that match a pattern.',
+      since: '1.0.0',
+      group: 'generic',
+      complexity:
+        'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
+      aclCategories: ['keyspace', 'dangerous'],
+      tips: ['request_policy:all_shards', 'nondeterministic_output_order'],
+      arguments: [{ name: 'pattern', type: 'pattern' }],
+    },
+  ],
+  [
+    'dbsize',
+    {
+      summary: 'Returns the number of keys in the database.',
+      since: '1.0.0',
+      group: 'server',
+      complexity: 'O(N) in ringkv: it walks every partition (O(1) in Redis).',
+      aclCategories: ['keyspace'],
+      tips: ['request_policy:all_shards', 'response_policy:agg_sum'],
+    },
+  ],
+  [
+    'type',
+    {
+      summary: 'Determines the type of value stored at a key.',
+      since: '1.0.0',
+      group: 'generic',
+      complexity: 'O(1)',
+      aclCategories: ['keyspace'],
+      keyFlags: [['RO']],
+      arguments: [KEY],
+    },
+  ],
+  [
+    'randomkey',
+    {
+      summary: 'Returns a random key name from the database.',
+      since: '1.0.0',
+      group: 'generic',
+      complexity: 'O(N) in ringkv for the partition it picks (O(1) in Redis).',
+      aclCategories: ['keyspace'],
+      tips: ['request_policy:all_shards', 'response_policy:special', 'nondeterministic_output'],
+    },
+  ],
+  ...flushDoc('flushdb', 'Remove all keys from the current database.', 'in the selected database'),
+  ...flushDoc('flushall', 'Removes all keys from all databases.', 'in all databases'),
+  [
+    'multi',
+    {
+      summary: 'Starts a transaction.',
+      since: '1.2.0',
+      group: 'transactions',
+      complexity: 'O(1)',
+      aclCategories: ['transaction'],
+    },
+  ],
+  [
+    'exec',
+    {
+      summary: 'Executes all commands in a transaction.',
+      since: '1.2.0',
+      group: 'transactions',
+      complexity: 'Depends on commands in the transaction',
+      aclCategories: ['transaction'],
+    },
+  ],
+  [
+    'discard',
+    {
+      summary: 'Discards a transaction.',
+      since: '2.0.0',
+      group: 'transactions',
+      complexity: 'O(N), when N is the number of queued commands',
+      aclCategories: ['transaction'],
+    },
+  ],
+  [
+    'watch',
+    {
+      summary: 'Monitors changes to keys to determine the execution of a transaction.',
+      since: '2.2.0',
+      group: 'transactions',
+      complexity: 'O(1) for every key.',
+      aclCategories: ['transaction'],
+      keyFlags: [['RO']],
+      arguments: [KEYS],
+    },
+  ],
+  [
+    'unwatch',
+    {
+      summary: 'Forgets about watched keys of a transaction.',
+      since: '2.2.0',
+      group: 'transactions',
+      complexity: 'O(1)',
+      aclCategories: ['transaction'],
     },
   ],
   [

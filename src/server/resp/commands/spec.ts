@@ -3,8 +3,8 @@
 // per-connection session commands see, and the argument parsers they share. Failures are thrown
 // (or rejected) as KvError, or RespCommandError for replies whose code word is Redis's own.
 import type { Bucket, Db } from '../../../index.js';
-import { KvError } from '../../../index.js';
-import { array, type Protocol, type Reply, simpleString } from '../encoder.js';
+import { ERROR_CODES, KvError } from '../../../index.js';
+import { array, errorReply, type Protocol, type Reply, simpleString } from '../encoder.js';
 
 export type CommandResult = Reply | Promise<Reply>;
 
@@ -77,6 +77,31 @@ export interface Session {
   client: ClientView | null;
   /** Set by QUIT: the connection closes once this command's reply is written. */
   closeAfterReply: boolean;
+  /** Between MULTI and EXEC or DISCARD: the commands queued (multi.ts); null otherwise. */
+  transaction: Transaction | null;
+  /** Keys WATCHed since the last EXEC, DISCARD or UNWATCH, with what each read showed then. */
+  watched: WatchedKey[];
+}
+
+export interface Transaction {
+  readonly queued: { spec: CommandSpec; args: Buffer[] }[];
+  /** A command was refused while queueing: EXEC answers EXECABORT, as Redis does. */
+  failed: boolean;
+}
+
+export interface WatchedKey {
+  readonly bucket: Bucket;
+  readonly key: Buffer;
+  /** The key's context and newest value at WATCH, or why the read failed. */
+  readonly seen: Promise<string>;
+}
+
+/** The error reply and metrics outcome of a failed command. */
+export function failureReply(error: unknown): [Reply, string] {
+  if (error instanceof KvError) return [errorReply(ERROR_CODES[error.code].resp, error.message), error.code];
+  if (error instanceof RespCommandError) return [errorReply(error.word, error.message), 'BAD_REQUEST'];
+  const message = error instanceof Error ? error.message : String(error);
+  return [errorReply('ERR', `internal error: ${message}`), 'INTERNAL'];
 }
 
 /** An error reply with a code word of Redis's own (NOPROTO, ...) rather than a KvError code. */

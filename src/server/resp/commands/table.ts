@@ -3,11 +3,14 @@
 // case-folded, so no string is made per command; longer names go through a lower-case string.
 import assert from 'node:assert/strict';
 import { CONNECTION_COMMANDS } from './connection.js';
+import { COUNTER_COMMANDS } from './counters.js';
 import { COMMAND_DOCS } from './docs.js';
 import { DYNAMO_COMMANDS } from './dynamo.js';
 import { info } from './info.js';
 import { command, config } from './introspection.js';
 import { KEY_COMMANDS } from './keys.js';
+import { TRANSACTION_COMMANDS } from './multi.js';
+import { KEYSPACE_COMMANDS } from './scan.js';
 import type { CommandSpec } from './spec.js';
 
 /** No command name is longer; longer names are unknown without a lookup. */
@@ -15,6 +18,9 @@ const NAME_BYTES_MAX = 16;
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...KEY_COMMANDS,
+  ...COUNTER_COMMANDS,
+  ...KEYSPACE_COMMANDS,
+  ...TRANSACTION_COMMANDS,
   ...DYNAMO_COMMANDS,
   ...CONNECTION_COMMANDS,
   info,
