@@ -1,32 +1,119 @@
 // The ringkv command: `ringkv start` runs the engine behind the RESP and HTTP servers until
 // SIGINT or SIGTERM, then shuts down in order (stop accepting, finish in-flight requests,
-// commit and close LMDB, exit 0). `ringkv status` asks a running server's HTTP API.
+// commit and close LMDB, exit 0); SIGHUP re-reads the TLS certificates. `ringkv status` asks a
+// running server's HTTP API; `ringkv hash-password` makes a hash for the users file.
 import { readFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { KvError } from '../errors.js';
 import { benchCommand } from '../loadgen/index.js';
 import { open } from '../main/db.js';
+import { Authenticator } from '../server/auth/authenticator.js';
+import { formatHash, hashPassword } from '../server/auth/passwords.js';
+import { parseUsers } from '../server/auth/users.js';
 import { startHttpServer } from '../server/http/server.js';
 import { ServerMetrics } from '../server/metrics.js';
 import { startRespServer } from '../server/resp/server.js';
-import { type CliOptions, HELP, parseStartOptions } from './options.js';
+import { readSecureContext, type TlsListenerOptions } from '../server/tls.js';
+import { type CliOptions, HELP, PASSWORD_ENV, parseStartOptions } from './options.js';
 
 /** The package's version, from package.json at the repository (or installed package) root. */
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** The credentials of --requirepass and --users-file, or null when neither is given. */
+async function authenticator(options: CliOptions, metrics: ServerMetrics): Promise<Authenticator | null> {
+  const { password, usersFile } = options.security;
+  if (password === undefined && usersFile === undefined) return null;
+  let users: ReturnType<typeof parseUsers> | undefined;
+  if (usersFile !== undefined) {
+    let content: string;
+    try {
+      content = readFileSync(usersFile, 'utf8');
+    } catch (error) {
+      throw new KvError('BAD_REQUEST', `cannot read --users-file ${usersFile}: ${(error as Error).message}`);
+    }
+    users = parseUsers(content, usersFile);
+    if (password !== undefined && users.has('default')) {
+      throw new KvError(
+        'BAD_REQUEST',
+        `${usersFile} defines user default, whose password --requirepass also sets`,
+      );
+    }
+  }
+  return Authenticator.create({
+    ...(password === undefined ? {} : { password }),
+    ...(users ? { users } : {}),
+    metrics,
+  });
+}
+
+/** The line that says where the server listens, plain and TLS. */
+function listeningLine(host: string, ports: [string, number][]): string {
+  const open = ports.filter(([, port]) => port !== 0).map(([name, port]) => `${name} on ${host}:${port}`);
+  return `ringkv: ${open.join(', ')}`;
+}
+
 async function start(options: CliOptions): Promise<void> {
-  const db = await open(options.engine);
   const metrics = new ServerMetrics();
-  const resp = await startRespServer(db, { ...options.resp, metrics });
-  const http = await startHttpServer(db, { ...options.http, metrics });
+  const auth = await authenticator(options, metrics);
+  const tlsFiles = options.tls?.files;
+  const tlsContext = tlsFiles === undefined ? undefined : readSecureContext(tlsFiles);
+  const tlsListener = (port: number | null | undefined): { tls?: TlsListenerOptions } =>
+    tlsContext === undefined || tlsFiles === undefined || port === null || port === undefined
+      ? {}
+      : { tls: { port, context: tlsContext, authClients: tlsFiles.authClients } };
+  const db = await open(options.engine);
+  const resp = await startRespServer(db, {
+    ...options.resp,
+    metrics,
+    auth,
+    ...tlsListener(options.tls?.respPort),
+  });
+  const http = await startHttpServer(db, {
+    ...options.http,
+    metrics,
+    auth,
+    ...tlsListener(options.tls?.httpsPort),
+  });
   const { partitionCount, workerCount } = db.ring;
   const { n, r, w } = db.props;
   console.log(
     `ringkv ${VERSION}: data in ${options.engine.dir}: ${workerCount} workers, ${partitionCount} partitions, default bucket n=${n} r=${r} w=${w}, durability ${db.config.durability}`,
   );
-  console.log(`ringkv: RESP on ${options.resp.host}:${resp.port}, HTTP on ${options.http.host}:${http.port}`);
+  console.log(
+    listeningLine(options.resp.host, [
+      ['RESP', resp.port],
+      ['HTTP', http.port],
+      ['RESP over TLS', resp.tlsPort],
+      ['HTTPS', http.tlsPort],
+    ]),
+  );
+  if (auth === null) {
+    console.log('ringkv: no password set: every client that reaches a port may run every command');
+    if (options.security.publicBind) {
+      console.warn(
+        `ringkv: WARNING: protected mode is off and ${options.resp.host} is reachable from other machines without a password; set ${PASSWORD_ENV} or --users-file`,
+      );
+    }
+  } else {
+    console.log('ringkv: clients must authenticate (AUTH over RESP, Basic or Bearer over HTTP)');
+  }
+  process.on('SIGHUP', () => {
+    if (tlsFiles === undefined) {
+      console.log('ringkv: SIGHUP: no TLS certificates to reload');
+      return;
+    }
+    try {
+      const context = readSecureContext(tlsFiles);
+      resp.reloadTls(context);
+      http.reloadTls(context);
+      console.log(`ringkv: SIGHUP: TLS certificate reloaded from ${tlsFiles.certFile}`);
+    } catch (error) {
+      console.error(`ringkv: SIGHUP: keeping the old TLS certificate: ${(error as Error).message}`);
+    }
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -60,6 +147,14 @@ async function status(argv: string[]): Promise<void> {
   console.log(JSON.stringify(await response.json(), null, 2));
 }
 
+/** Reads a password on stdin (a trailing newline is not part of it) and prints its hash. */
+async function hashPasswordCommand(): Promise<void> {
+  const password = (await text(process.stdin)).replace(/\r?\n$/, '');
+  if (password === '')
+    throw new KvError('BAD_REQUEST', 'hash-password reads the password on stdin; got nothing');
+  console.log(formatHash(await hashPassword(password)));
+}
+
 const HELP_FLAGS = new Set(['--help', '-h', 'help']);
 
 async function main(argv: string[]): Promise<void> {
@@ -73,7 +168,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (command === 'start') return start(parseStartOptions(rest));
+  if (command === 'start') return start(parseStartOptions(rest, process.env));
+  if (command === 'hash-password') return hashPasswordCommand();
   if (command === 'status') return status(rest);
   if (command === 'bench') return benchCommand(rest);
   throw new KvError('BAD_REQUEST', `unknown command '${command}'; see ringkv --help`);

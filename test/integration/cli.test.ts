@@ -43,9 +43,9 @@ t.test('two workers with the default n=3 fail with a message that suggests --n 2
     '--workers',
     '2',
     '--port',
-    '0',
+    'auto',
     '--http-port',
-    '0',
+    'auto',
   ]);
   t.equal(code, 2);
   t.match(stderr, /ringkv start --n 2/);
