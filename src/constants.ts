@@ -139,6 +139,8 @@ export const AUTH_FAILURE_WINDOW_MS = 15 * 60_000;
 export const AUTH_ADDRESSES_MAX = 10_000;
 /** Successful logins remembered (by a keyed hash), so HTTP requests do not each pay for scrypt. */
 export const AUTH_CACHE_ENTRIES_MAX = 1_024;
+/** A TLS client has this long to finish its handshake (node's default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);

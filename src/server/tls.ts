@@ -4,6 +4,7 @@
 // restart; a bad file fails the start, or the reload, with a message naming the flag.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions, type TLSSocket, type TlsOptions } from 'node:tls';
+import { TLS_HANDSHAKE_TIMEOUT_MS } from '../constants.js';
 import { KvError } from '../errors.js';
 
 export const TLS_AUTH_CLIENTS = ['no', 'optional', 'yes'] as const;
@@ -54,6 +55,7 @@ export interface TlsListenerOptions {
 export function tlsServerOptions(options: TlsListenerOptions): TlsOptions {
   return {
     ...options.context,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
     requestCert: options.authClients !== 'no',
     rejectUnauthorized: options.authClients === 'yes',
   };

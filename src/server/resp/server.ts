@@ -147,7 +147,10 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
     this.tlsServer =
       tls === undefined
         ? null
-        : createTlsServer({ ...tlsServerOptions(tls), allowHalfOpen: true }, (socket: TLSSocket) => {
+        : // Not allowHalfOpen: a client that hangs up during the handshake would otherwise leave
+          // a socket that never closes, and close() would wait for it. A TLS client that
+          // half-closes loses the replies still in flight (plain-text clients keep them).
+          createTlsServer({ ...tlsServerOptions(tls), allowHalfOpen: false }, (socket: TLSSocket) => {
             if (clientCertificateRefused(socket, tls.authClients)) socket.destroy();
             else this.accept(socket);
           });
