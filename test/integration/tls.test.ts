@@ -10,6 +10,8 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import t from 'tap';
+import { runBench } from '../../src/loadgen/index.js';
+import { WORKLOADS } from '../../src/loadgen/workloads.js';
 import { readSecureContext, type TlsAuthClients } from '../../src/server/tls.js';
 import { makeCerts } from '../fixtures/certs.js';
 import { DEFAULT_PASSWORD, startSecureStack } from '../fixtures/secure-stack.js';
@@ -205,4 +207,36 @@ t.test('--tls-auth-clients optional serves clients without a certificate, not wi
   t.equal(await tlsPing(port), '+PONG\r\n', 'no certificate');
   t.equal(await tlsPing(port, client), '+PONG\r\n', 'a good certificate');
   t.notMatch(await tlsPing(port, stranger), /PONG/, 'a certificate from another CA is refused');
+});
+
+t.test('ringkv bench --tls drives the TLS port: every operation answered, none failed', async (t) => {
+  const open = await startSecureStack(t, 'tls-bench', {
+    tls: tlsListener('no'),
+    auth: false,
+    plainPort: null,
+  });
+  const before = open.resp.stats().commandsProcessed;
+  for (const workload of ['write', 'C'] as const) {
+    const result = await runBench({
+      host: '127.0.0.1',
+      port: open.resp.tlsPort,
+      tls: { ca: readFileSync(certs.ca.cert) },
+      clients: 4,
+      pipeline: 4,
+      durationS: undefined,
+      requests: 400,
+      warmupS: 0,
+      workload: WORKLOADS[workload],
+      keys: 100,
+      distribution: 'uniform',
+      valueBytes: 20,
+      load: workload === 'write',
+      loadPipeline: 16,
+      seed: 1,
+    });
+    const total = result.ops.find((row) => row.op === 'total');
+    t.equal(total?.count, 400, `${workload}: 400 operations measured`);
+    t.same(total?.errors, {}, `${workload}: no errors`);
+  }
+  t.ok(open.resp.stats().commandsProcessed - before >= 900, 'the server answered them (and the load phase)');
 });
