@@ -50,7 +50,7 @@ t.test('before AUTH every command in the table but AUTH, HELLO and QUIT answers 
   t.same(
     replies,
     guarded.map(() => '-NOAUTH Authentication required.'),
-    guarded.map((spec) => spec.name).join(' '),
+    `every command but AUTH, HELLO and QUIT answers NOAUTH: ${guarded.map((spec) => spec.name).join(' ')}`,
   );
   const hello = await raw(command('HELLO', '3'), lines(1));
   t.match(hello, /^-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO/);
@@ -74,12 +74,13 @@ t.test('commands pipelined behind AUTH run as the user it logged in', async (t) 
 t.test('redis-cli logs in with -a and --user/--pass; a read user gets NOPERM for SET', async (t) => {
   const cli = async (...args: string[]) =>
     (await exec('redis-cli', ['-p', String(port), '--no-auth-warning', ...args])).stdout.trim();
-  t.equal(await cli('SET', 'cli:k', 'v'), 'NOAUTH Authentication required.');
+  t.equal(await cli('SET', 'cli:k', 'v'), 'NOAUTH Authentication required.', 'SET before AUTH gets NOAUTH');
   t.equal(await cli('-a', DEFAULT_PASSWORD, 'SET', 'cli:k', 'v'), 'OK');
   t.equal(await cli('--user', 'reader', '--pass', 'reader-pass', 'GET', 'cli:k'), 'v');
   t.equal(
     await cli('--user', 'reader', '--pass', 'reader-pass', 'SET', 'cli:k', 'w'),
     "NOPERM User reader has no permissions to run the 'set' command",
+    'a read user gets NOPERM for SET',
   );
   t.equal(
     await cli('--user', 'writer', '--pass', 'writer-pass', 'CONFIG', 'GET', 'save'),
@@ -180,7 +181,7 @@ t.test('HTTP: 401 without or with wrong credentials, 403 beyond the role', async
     authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
   });
   const none = await fetch(`${base}/buckets/default/keys/h`);
-  t.equal(none.status, 401);
+  t.equal(none.status, 401, 'no credentials: 401');
   t.match(none.headers.get('www-authenticate'), /^Basic realm="ringkv"/);
   t.match(await none.json(), { error: { code: 'UNAUTHORIZED' } });
   const wrong = await fetch(`${base}/stats`, { headers: basic('reader', 'nope') });
@@ -190,7 +191,7 @@ t.test('HTTP: 401 without or with wrong credentials, 403 beyond the role', async
   const put = (headers: Record<string, string>) =>
     fetch(`${base}/buckets/default/keys/h`, { method: 'PUT', body: 'v', headers });
   const denied = await put(basic('reader', 'reader-pass'));
-  t.equal(denied.status, 403);
+  t.equal(denied.status, 403, 'a read user gets 403 on PUT');
   t.match(await denied.json(), {
     error: { code: 'FORBIDDEN', message: /user reader has the read role; PUT .* needs write/ },
   });
