@@ -141,7 +141,10 @@ async function status(argv: string[]): Promise<void> {
     },
   });
   const url = `http://${values.bind}:${values['http-port']}/stats`;
-  const response = await fetch(url).catch((error: Error) => {
+  // A server with a password wants it: the default user's, from the environment as for start.
+  const password = process.env[PASSWORD_ENV];
+  const headers: Record<string, string> = password ? { authorization: `Bearer ${password}` } : {};
+  const response = await fetch(url, { headers }).catch((error: Error) => {
     throw new KvError('BAD_REQUEST', `no ringkv answers at ${url}: ${error.message}`);
   });
   console.log(JSON.stringify(await response.json(), null, 2));

@@ -47,7 +47,7 @@ export const HELP = `ringkv — a Dynamo-style key-value store for one multi-cor
 Usage:
   ringkv start [options]     serve the RESP and HTTP APIs until SIGINT/SIGTERM
   ringkv status [--http-port 8380] [--bind 127.0.0.1]
-                             print a running server's /stats
+                             print a running server's /stats (sends RINGKV_PASSWORD if set)
   ringkv bench [options]     closed-loop RESP load generator (ringkv bench --help)
   ringkv hash-password       read a password on stdin, print its scrypt hash for --users-file
   ringkv --help              this text
