@@ -127,6 +127,25 @@ export const ACTIVITY_WINDOW_MS = 5_000;
 /** Buckets with stored props at most, unless --max-buckets says otherwise. */
 export const BUCKETS_MAX_DEFAULT = 10_000;
 
+/**
+ * Failed logins (#13): the first AUTH_FAILURES_FREE failures from one address answer at once;
+ * after that each attempt from it waits AUTH_DELAY_MS_BASE, doubling per further failure up to
+ * AUTH_DELAY_MS_MAX, and attempts from one address are spaced out one after another. An
+ * attempt that would wait longer than AUTH_WAIT_MS_MAX fails at once without being checked.
+ * An address's count is forgotten AUTH_FAILURE_WINDOW_MS after its last failure, or on success.
+ */
+export const AUTH_FAILURES_FREE = 3;
+export const AUTH_DELAY_MS_BASE = 100;
+export const AUTH_DELAY_MS_MAX = 5_000;
+export const AUTH_WAIT_MS_MAX = 30_000;
+export const AUTH_FAILURE_WINDOW_MS = 15 * 60_000;
+/** Addresses whose failures are remembered; the oldest is forgotten past it. */
+export const AUTH_ADDRESSES_MAX = 10_000;
+/** Successful logins remembered (by a keyed hash), so HTTP requests do not each pay for scrypt. */
+export const AUTH_CACHE_ENTRIES_MAX = 1_024;
+/** A TLS client has this long to finish its handshake (node's default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);
 // A healthy idle worker beats before it would be probed, and a hung idle one is suspected
@@ -136,3 +155,4 @@ assert(PROBE_QUIET_WORKER_AFTER_MS + HEALTH_CHECK_INTERVAL_MS + HEARTBEAT_TIMEOU
 assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX <= KEYS_PER_COMMAND_MAX_DEFAULT);
 assert(KEYS_IN_FLIGHT_PER_COMMAND_MAX * 100 <= PENDING_REQUESTS_MAX);
 assert(R_DEFAULT <= N_DEFAULT && W_DEFAULT <= N_DEFAULT);
+assert(AUTH_DELAY_MS_BASE <= AUTH_DELAY_MS_MAX && AUTH_DELAY_MS_MAX <= AUTH_WAIT_MS_MAX);

@@ -2,7 +2,7 @@
 // directory) and, when it is on the PATH, redis-server (AOF on, fsync every second, no RDB
 // snapshots). Each is ready when it prints its ready line, and stops on SIGTERM. Ports come
 // from the kernel (listen on port 0); a start that loses the port to another process retries.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
@@ -29,6 +29,8 @@ export interface ServerProcess {
   port: number;
   /** Its process id: the generator measures its CPU per request through /proc. */
   pid: number | undefined;
+  /** ringkv's RESP-over-TLS port, when started with a certificate. */
+  tls?: { port: number; caFile: string };
   /** The process's output so far (the tail), for error messages. */
   output(): string;
   /** SIGTERM, then waits for the exit (SIGKILL only past STOP_TIMEOUT_MS). */
@@ -47,6 +49,41 @@ export function freePort(): Promise<number> {
       });
     });
   });
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 made with the openssl CLI (an EC key, as a modern
+ * server would use), or why there is none.
+ */
+export function selfSignedCert(dir: string): { certFile: string; keyFile: string } | { missing: string } {
+  const openssl = onPath('openssl');
+  if (openssl === undefined) return { missing: 'not measured (openssl not on PATH to make a certificate)' };
+  const certFile = join(dir, 'bench-tls.crt');
+  const keyFile = join(dir, 'bench-tls.key');
+  execFileSync(
+    openssl,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { certFile, keyFile };
 }
 
 /** The path of an executable on the PATH, or undefined. */
@@ -125,6 +162,8 @@ export interface RingkvStart {
   w?: number;
   workers?: number;
   extraArgs?: string[];
+  /** A self-signed certificate (PEM) and key: ringkv also listens for RESP over TLS with them. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export function startRingkv(options: RingkvStart): Promise<ServerProcess> {
@@ -138,7 +177,16 @@ export function startRingkv(options: RingkvStart): Promise<ServerProcess> {
       if (value !== undefined) args.push(`--${flag}`, String(value));
     }
     args.push(...(options.extraArgs ?? []));
-    return spawnReady('ringkv', process.execPath, args, /RESP on /, port);
+    const tlsPort = options.tls === undefined ? undefined : await freePort();
+    if (options.tls !== undefined) {
+      args.push('--tls-port', String(tlsPort), '--tls-cert-file', options.tls.certFile);
+      args.push('--tls-key-file', options.tls.keyFile);
+    }
+    const server = await spawnReady('ringkv', process.execPath, args, /RESP on /, port);
+    if (options.tls !== undefined && tlsPort !== undefined) {
+      server.tls = { port: tlsPort, caFile: options.tls.certFile };
+    }
+    return server;
   });
 }
 

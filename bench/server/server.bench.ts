@@ -3,7 +3,9 @@
 // generator. Each workload runs against both, interleaved (ringkv, redis, ringkv, redis …) so
 // drift in the machine's load hits both alike, and every ringkv figure is also read as a ratio
 // to the redis-server figure of its round. Then an (n,r,w) matrix on one workload shows the
-// price of each replication choice. Nothing here asserts a timing.
+// price of each replication choice. GET-only and SET-only workloads also run through ringkv's
+// RESP-over-TLS port in the same round, right after the plain port of the same server, so TLS
+// is read as a ratio to plain. Nothing here asserts a timing.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import type { BenchResult } from '../../src/loadgen/index.js';
 import type { WorkloadName } from '../../src/loadgen/workloads.js';
 import { runGenerator } from './generator-child.js';
-import { onPath, type ServerProcess, startRedis, startRingkv } from './processes.js';
+import { onPath, type ServerProcess, selfSignedCert, startRedis, startRingkv } from './processes.js';
 
 export interface Scenario {
   workload: WorkloadName;
@@ -46,7 +48,15 @@ export interface ServerFigure extends Scenario {
   redis: BenchResult[];
   /** Why redis-server has no figure for this scenario, if it has none. */
   redisMissing: string | undefined;
+  /** ringkv through its TLS port, one per round (GET-only and SET-only workloads). */
+  ringkvTls: BenchResult[];
+  /** Why there is no TLS figure for this scenario, if there is none. */
+  tlsMissing: string | undefined;
 }
+
+/** The workloads measured through TLS too: GET only and SET only. */
+const TLS_WORKLOADS: readonly WorkloadName[] = ['C', 'write'];
+const TLS_OTHER_WORKLOAD = 'not measured (TLS is measured on GET-only C and SET-only write)';
 
 export interface MatrixFigure extends Nrw {
   runs: BenchResult[];
@@ -90,9 +100,10 @@ class Servers {
   constructor(private readonly options: ServerBenchOptions) {}
 
   /** One generator run against `server`; its first run loads every key. */
-  async run(server: ServerProcess, scenario: Scenario, label: string): Promise<BenchResult> {
+  async run(server: ServerProcess, scenario: Scenario, label: string, tls = false): Promise<BenchResult> {
     const o = this.options;
     const args = ['--workload', scenario.workload, '--pipeline', String(scenario.pipeline)];
+    if (tls && server.tls !== undefined) args.push('--tls', '--cacert', server.tls.caFile);
     args.push('--clients', String(o.clients), '--keys', String(o.keys), '--distribution', o.distribution);
     args.push(
       '--value-bytes',
@@ -105,8 +116,9 @@ class Servers {
     if (server.pid !== undefined) args.push('--server-pid', String(server.pid));
     const load = !this.loaded.has(server);
     this.loaded.add(server);
+    const port = tls && server.tls !== undefined ? server.tls.port : server.port;
     const { result } = await runGenerator({
-      target: `${server.host}:${server.port}`,
+      target: `${server.host}:${port}`,
       args,
       load,
       onProgress: (line) => o.live(`${label}: ${line}`),
@@ -132,7 +144,12 @@ async function mainComparison(
   servers: Servers,
   redisWanted: boolean,
 ): Promise<{ figures: ServerFigure[]; startLine: string }> {
-  const ringkv = await startRingkv({ dir: join(base, 'ringkv'), extraArgs: RINGKV_ARGS });
+  const cert = selfSignedCert(base);
+  const ringkv = await startRingkv({
+    dir: join(base, 'ringkv'),
+    extraArgs: RINGKV_ARGS,
+    ...('missing' in cert ? {} : { tls: cert }),
+  });
   let redis: ServerProcess | undefined;
   const figures: ServerFigure[] = [];
   const startLine = /ringkv: data in [^\n]*/.exec(ringkv.output())?.[0] ?? '';
@@ -146,10 +163,19 @@ async function mainComparison(
         ringkv: [],
         redis: [],
         redisMissing: redis === undefined ? REDIS_MISSING : dynamo ? DYNAMO_ONLY : undefined,
+        ringkvTls: [],
+        tlsMissing:
+          'missing' in cert
+            ? cert.missing
+            : TLS_WORKLOADS.includes(scenario.workload)
+              ? undefined
+              : TLS_OTHER_WORKLOAD,
       };
       for (let round = 1; round <= options.rounds; round++) {
         const label = `${scenario.workload} P${scenario.pipeline} round ${round}/${options.rounds}`;
         figure.ringkv.push(await servers.run(ringkv, scenario, `${label} ringkv`));
+        if (figure.tlsMissing === undefined)
+          figure.ringkvTls.push(await servers.run(ringkv, scenario, `${label} ringkv TLS`, true));
         if (redis !== undefined && !dynamo)
           figure.redis.push(await servers.run(redis, scenario, `${label} redis`));
       }

@@ -95,6 +95,31 @@ function latencyTable(result: ServerBenchResult): string[] {
   return lines;
 }
 
+/** ringkv through TLS beside its plain port, same server, same round. */
+function tlsTable(result: ServerBenchResult): string[] {
+  const lines = [
+    '| workload | pipeline | plain ops/s | TLS ops/s | TLS / plain per round | p99 µs plain / TLS | errors plain / TLS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const f of result.figures) {
+    if (f.tlsMissing?.includes('openssl')) {
+      lines.push(
+        `| ${f.workload} | ${f.pipeline} | ${spread(opsPerSec(f.ringkv))} | ${f.tlsMissing} | – | – | – |`,
+      );
+      continue;
+    }
+    if (f.tlsMissing !== undefined) continue;
+    const perRound = f.ringkvTls.map(
+      (tls, i) => total(tls).opsPerSec / total(f.ringkv[i] as BenchResult).opsPerSec,
+    );
+    const p99 = (runs: BenchResult[]) => fmt(median(runs.map((r) => total(r).p99Us)));
+    lines.push(
+      `| ${f.workload} | ${f.pipeline} | ${spread(opsPerSec(f.ringkv))} | ${spread(opsPerSec(f.ringkvTls))} | ${spread(perRound, 2)} | ${p99(f.ringkv)} / ${p99(f.ringkvTls)} | ${errorSummary(f.ringkv)} / ${errorSummary(f.ringkvTls)} |`,
+    );
+  }
+  return lines;
+}
+
 interface Goal {
   text: string;
   workload: string;
@@ -196,6 +221,10 @@ export function serverSummary(result: ServerBenchResult): string[] {
     ...latencyTable(result),
     '',
     ...goalLines(result),
+    '',
+    'RESP over TLS (`--tls-port`, an EC P-256 certificate; `ringkv bench --tls`) beside the plain port of the same ringkv, run right after it in each round:',
+    '',
+    ...tlsTable(result),
     '',
     `Replication matrix: workload ${o.matrix.scenario.workload}, pipeline ${o.matrix.scenario.pipeline}, ${o.matrix.rounds} round(s) per (n,r,w), each on a fresh ringkv; the price of each choice read against (1,1,1):`,
     '',

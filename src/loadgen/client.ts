@@ -4,6 +4,7 @@
 // returned, in a second batch. Replies are parsed from the socket's read buffer in place
 // (net's `onread`), so a reply costs no allocation; each one is timed from its batch's write.
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import type { CommandEncoder } from './commands.js';
 import { REPLY_ARRAY, REPLY_ERROR, REPLY_NULL, ReplyParser, type ReplyType } from './reply-parser.js';
 import type { PhaseStats } from './stats.js';
@@ -30,6 +31,18 @@ export interface ProbeReply {
   type: ReplyType;
   value: number;
   text: string | undefined;
+}
+
+/** node:tls honours `onread` as node:net does (checked at runtime), though its types omit it. */
+function tlsOptions(
+  host: string,
+  port: number,
+  onread: { buffer: Buffer; callback: (bytes: number, buffer: Uint8Array) => boolean },
+  ca: Buffer | undefined,
+): ConnectionOptions {
+  const options: ConnectionOptions & { onread: typeof onread } = { host, port, onread };
+  if (ca !== undefined) options.ca = ca;
+  return options;
 }
 
 export class Client {
@@ -73,27 +86,36 @@ export class Client {
     this.contexts = new Array<string>(capacity).fill('');
   }
 
-  /** Opens a connection able to hold batches of up to `capacity` operations. */
-  static open(host: string, port: number, driver: Driver, capacity: number): Promise<Client> {
+  /**
+   * Opens a connection able to hold batches of up to `capacity` operations, over TLS when `tls`
+   * is given (node:tls takes the same `onread` buffer, so replies are parsed in place as well).
+   */
+  static open(
+    host: string,
+    port: number,
+    driver: Driver,
+    capacity: number,
+    tls?: { ca: Buffer | undefined } | undefined,
+  ): Promise<Client> {
     return new Promise((resolve, reject) => {
       let client: Client | undefined;
-      const socket = connect({
-        host,
-        port,
-        onread: {
-          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-          callback: (bytes, buffer) => {
-            client?.onData(buffer, bytes);
-            return true;
-          },
+      const onread = {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (bytes: number, buffer: Uint8Array) => {
+          client?.onData(buffer as Buffer, bytes);
+          return true;
         },
-      });
+      };
+      const socket =
+        tls === undefined
+          ? connect({ host, port, onread })
+          : connectTls(tlsOptions(host, port, onread, tls.ca));
       client = new Client(socket, driver, capacity);
       const opened = client;
       socket.setNoDelay(true);
       const refused = (error: NodeJS.ErrnoException) => reject(error);
       socket.once('error', refused);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         socket.off('error', refused);
         socket.on('error', (error: NodeJS.ErrnoException) => {
           opened.socketError = error.code ?? 'SOCKET';

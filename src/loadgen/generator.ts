@@ -32,6 +32,8 @@ export interface BenchOptions {
   /** Depth of the load phase's batches (it is not measured, so it may pipeline deeper). */
   loadPipeline: number;
   seed: number;
+  /** Connect over TLS, trusting these CA certificates (PEM; none: the system's). */
+  tls?: { ca: Buffer | undefined } | undefined;
   /** The server's process id on this machine: its CPU per request is measured too (Linux). */
   serverPid?: number | undefined;
   onProgress?: (progress: Progress) => void;
@@ -137,7 +139,7 @@ class Generator implements Driver {
 async function connectAll(generator: Generator, options: BenchOptions, capacity: number): Promise<void> {
   const opened = await Promise.allSettled(
     Array.from({ length: options.clients }, () =>
-      Client.open(options.host, options.port, generator, capacity),
+      Client.open(options.host, options.port, generator, capacity, options.tls),
     ),
   );
   generator.clients = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

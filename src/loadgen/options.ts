@@ -1,5 +1,6 @@
 // `ringkv bench` flags: parsed with node:util's parseArgs, checked against their bounds with
 // messages naming the flag, and turned into the generator's options.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KvError } from '../errors.js';
 import type { BenchOptions } from './generator.js';
@@ -32,6 +33,8 @@ Usage: ringkv bench [options]
   --value-bytes B            value size [100]
   --load / --no-load         SET every key once before the run [--load]
   --seed S                   seed of key and operation choice [1]
+  --tls                      connect over TLS (as redis-benchmark --tls)
+  --cacert PATH              CA certificate (PEM) to trust for --tls [the system's]
   --server-pid PID           also report that process's CPU per request over the measured phase
                              (all its threads; Linux /proc)
   --json                     print the result as JSON (progress still goes to stderr)
@@ -104,6 +107,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchCliOptions {
         load: { type: 'boolean', default: false },
         seed: { type: 'string' },
         'server-pid': { type: 'string' },
+        tls: { type: 'boolean', default: false },
+        cacert: { type: 'string' },
         json: { type: 'boolean', default: false },
         'progress-every': { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -133,6 +138,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchCliOptions {
     requests === undefined ? number(values, 'duration', 10, 0.001, DURATION_S_MAX, false) : undefined;
   const pipeline = number(values, 'pipeline', 1, 1, PIPELINE_MAX, true);
   const { host, port } = parseTarget(String(values.target));
+  const cacert = values.cacert as string | undefined;
+  if (cacert !== undefined && values.tls !== true) throw bad('--cacert needs --tls');
+  let ca: Buffer | undefined;
+  try {
+    ca = cacert === undefined ? undefined : readFileSync(cacert);
+  } catch (error) {
+    throw bad(`cannot read --cacert ${cacert}: ${(error as Error).message}`);
+  }
   return {
     bench: {
       host,
@@ -149,6 +162,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchCliOptions {
       load: !noLoad,
       loadPipeline: Math.max(LOAD_PIPELINE, pipeline),
       seed: number(values, 'seed', 1, 0, 2 ** 32 - 1, true),
+      tls: values.tls === true ? { ca } : undefined,
       serverPid:
         values['server-pid'] === undefined
           ? undefined

@@ -37,6 +37,7 @@ export class ServerMetrics {
   private readonly connections: Counter<'protocol'>;
   private readonly errors: Counter<'protocol' | 'code'>;
   private readonly series = new Map<string, Series>();
+  private readonly authFailures: Counter<'protocol' | 'reason'>;
   private commandCount = 0;
   private errorCount = 0;
 
@@ -66,6 +67,12 @@ export class ServerMetrics {
       labelNames: ['protocol'],
       registers: [this.registry],
     });
+    this.authFailures = new Counter({
+      name: 'ringkv_auth_failures_total',
+      help: 'Failed logins (AUTH, HELLO AUTH, HTTP credentials), by protocol and reason (bad_credentials, or throttled: refused unchecked after repeated failures).',
+      labelNames: ['protocol', 'reason'],
+      registers: [this.registry],
+    });
   }
 
   /** Records one finished request; `outcome` is 'ok' or an error code. */
@@ -91,6 +98,10 @@ export class ServerMetrics {
 
   connectionOpened(protocol: Protocol): void {
     this.connections.inc({ protocol });
+  }
+
+  authFailed(protocol: Protocol, reason: 'bad_credentials' | 'throttled'): void {
+    this.authFailures.inc({ protocol, reason });
   }
 
   get totalCommands(): number {

@@ -58,7 +58,20 @@ function mountTmpfs(t: Teardown): string {
 async function startServer(t: Teardown, dir: string) {
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--dir', dir, '--workers', '3', '--partitions', '16', '--port', '0', '--http-port', '0'],
+    [
+      BIN,
+      'start',
+      '--dir',
+      dir,
+      '--workers',
+      '3',
+      '--partitions',
+      '16',
+      '--port',
+      'auto',
+      '--http-port',
+      'auto',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

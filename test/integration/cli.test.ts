@@ -43,9 +43,9 @@ t.test('two workers with the default n=3 fail with a message that suggests --n 2
     '--workers',
     '2',
     '--port',
-    '0',
+    'auto',
     '--http-port',
-    '0',
+    'auto',
   ]);
   t.equal(code, 2);
   t.match(stderr, /ringkv start --n 2/);
@@ -150,14 +150,14 @@ t.test('a start that fails (taken port, bad n) creates no data directory', async
   t.teardown(() => taken.close());
   const port = (taken.address() as { port: number }).port;
   const dir = `${freshDir(t, 'cli-taken')}/data`;
-  const onTaken = await run(['start', '--dir', dir, '--port', String(port), '--http-port', '0']);
+  const onTaken = await run(['start', '--dir', dir, '--port', String(port), '--http-port', 'auto']);
   t.equal(onTaken.code, 2);
   t.match(onTaken.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is in use; pick another with --port`));
   t.notOk(existsSync(dir), 'no directory after a taken RESP port');
-  const httpTaken = await run(['start', '--dir', dir, '--port', '0', '--http-port', String(port)]);
+  const httpTaken = await run(['start', '--dir', dir, '--port', 'auto', '--http-port', String(port)]);
   t.match(httpTaken.stderr, /pick another with --http-port/);
   t.notOk(existsSync(dir), 'no directory after a taken HTTP port');
-  const badN = await run(['start', '--dir', dir, '--workers', '2', '--port', '0', '--http-port', '0']);
+  const badN = await run(['start', '--dir', dir, '--workers', '2', '--port', 'auto', '--http-port', 'auto']);
   t.equal(badN.code, 2);
   t.notOk(existsSync(dir), 'no directory after n above the worker count');
 });

@@ -59,7 +59,7 @@ t.test(
     const flags = ['--workers', '1', '--partitions', '16', '--n', '1', '--r', '1', '--w', '1'];
     const child = spawn(
       process.execPath,
-      [BIN, 'start', '--dir', dir, ...flags, '--port', '0', '--http-port', '0'],
+      [BIN, 'start', '--dir', dir, ...flags, '--port', 'auto', '--http-port', 'auto'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -78,9 +78,13 @@ t.test(
     });
     await refused(t, dir, child.pid as number, 'a running ringkv');
 
-    const second = spawn(process.execPath, [BIN, 'start', '--dir', dir, '--port', '0', '--http-port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const second = spawn(
+      process.execPath,
+      [BIN, 'start', '--dir', dir, '--port', 'auto', '--http-port', 'auto'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     second.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

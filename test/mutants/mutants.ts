@@ -295,6 +295,32 @@ export const MUTANTS: Mutant[] = [
     expect: /CONFIG GET save/,
   },
   {
+    name: 'resp-role-check-off',
+    breaks: 'the per-command access check is skipped: no NOAUTH before AUTH, no NOPERM beyond a role',
+    patches: [
+      {
+        file: 'server/resp/connection.js',
+        search: 'if (spec.access > this.session.access) {',
+        replace: 'if (false) {',
+      },
+    ],
+    tests: ['integration/auth.test.js'],
+    expect: /NOAUTH|NOPERM/,
+  },
+  {
+    name: 'http-credentials-unchecked',
+    breaks: 'HTTP routes answer without checking credentials or roles',
+    patches: [
+      {
+        file: 'server/http/server.js',
+        search: 'if (context.auth !== null && match.access > ACCESS_OPEN)',
+        replace: 'if (false)',
+      },
+    ],
+    tests: ['integration/auth.test.js'],
+    expect: /401|403/,
+  },
+  {
     name: 'replace-supersedes-coordinator-only',
     breaks:
       'a replace write (SET, DEL) sets no floor: it supersedes only what its coordinator held, and deletes through a stand-in come back',

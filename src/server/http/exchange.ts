@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SYMBOLIC_QUORUMS } from '../../config.js';
 import { KvError } from '../../errors.js';
 import type { Db, Quorum } from '../../main/db.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerMetrics } from '../metrics.js';
 
 export interface ServerContext {
@@ -13,6 +14,8 @@ export interface ServerContext {
   /** Limit of bodies that are not values (bucket props); values are held to db.config.maxValueBytes. */
   readonly maxBodyBytes: number;
   readonly faultInjection: boolean;
+  /** Credentials the routes check; null when the API is open. */
+  readonly auth: Authenticator | null;
 }
 
 export interface Exchange {

@@ -4,7 +4,12 @@
 import type { ServerResponse } from 'node:http';
 import { ERROR_CODES, KvError } from '../../errors.js';
 
-export type HttpErrorCode = 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'FORBIDDEN' | 'NOT_IMPLEMENTED';
+export type HttpErrorCode =
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_IMPLEMENTED';
 
 /** A refusal that comes from the HTTP layer itself, not from the engine. */
 export class HttpError extends Error {

@@ -1,7 +1,10 @@
 // The route table and its matcher. Paths are split on `/` before decoding, so `{bucket}` and
 // `{key}` may hold any byte once percent-encoded (`%2F` for a slash). Each method of a route
-// names the `command` label its requests carry in the metrics.
+// names the `command` label its requests carry in the metrics and the role it needs (#13):
+// reads need `read`, key writes `write`, bucket properties and /admin `admin`; /health is open
+// so that load balancers and probes need no credentials.
 
+import { ACCESS_ADMIN, ACCESS_OPEN, ACCESS_READ, ACCESS_WRITE, type AccessLevel } from '../auth/access.js';
 import { admin } from './admin.js';
 import type { Handler } from './exchange.js';
 import { deleteKey, explainKey, getKey, postKey, putKey } from './keys.js';
@@ -13,43 +16,60 @@ interface Route {
   name: string;
   /** Literal segments, and `:bucket` / `:key` for the parameters. */
   path: readonly string[];
-  methods: Readonly<Record<string, Handler>>;
+  methods: Readonly<Record<string, Method>>;
 }
+
+interface Method {
+  handler: Handler;
+  access: AccessLevel;
+}
+
+const open = (handler: Handler): Method => ({ handler, access: ACCESS_OPEN });
+const read = (handler: Handler): Method => ({ handler, access: ACCESS_READ });
+const write = (handler: Handler): Method => ({ handler, access: ACCESS_WRITE });
+const adminOnly = (handler: Handler): Method => ({ handler, access: ACCESS_ADMIN });
 
 const ROUTES: readonly Route[] = [
   {
     name: 'key',
     path: ['buckets', ':bucket', 'keys', ':key'],
-    methods: { GET: getKey, PUT: putKey, DELETE: deleteKey },
+    methods: { GET: read(getKey), PUT: write(putKey), DELETE: write(deleteKey) },
   },
-  { name: 'keys', path: ['buckets', ':bucket', 'keys'], methods: { POST: postKey } },
-  { name: 'props', path: ['buckets', ':bucket', 'props'], methods: { GET: getProps, PUT: putProps } },
-  { name: 'explain', path: ['explain', ':bucket', ':key'], methods: { GET: explainKey } },
-  { name: 'ring', path: ['ring'], methods: { GET: getRing } },
-  { name: 'stats', path: ['stats'], methods: { GET: getStats } },
-  { name: 'health', path: ['health'], methods: { GET: getHealth } },
-  { name: 'metrics', path: ['metrics'], methods: { GET: getMetrics } },
+  { name: 'keys', path: ['buckets', ':bucket', 'keys'], methods: { POST: write(postKey) } },
+  {
+    name: 'props',
+    path: ['buckets', ':bucket', 'props'],
+    methods: { GET: read(getProps), PUT: adminOnly(putProps) },
+  },
+  { name: 'explain', path: ['explain', ':bucket', ':key'], methods: { GET: read(explainKey) } },
+  { name: 'ring', path: ['ring'], methods: { GET: read(getRing) } },
+  { name: 'stats', path: ['stats'], methods: { GET: read(getStats) } },
+  { name: 'health', path: ['health'], methods: { GET: open(getHealth) } },
+  { name: 'metrics', path: ['metrics'], methods: { GET: read(getMetrics) } },
 ];
 
+/** What a request matched, with the access level a client needs to be answered (even a 404). */
 export type Match =
-  | { kind: 'route'; command: string; handler: Handler; bucket: string; key: string }
-  | { kind: 'method'; command: string; allow: string }
-  | { kind: 'none'; command: 'unknown' };
+  | { kind: 'route'; command: string; handler: Handler; access: AccessLevel; bucket: string; key: string }
+  | { kind: 'method'; command: string; access: AccessLevel; allow: string }
+  | { kind: 'none'; command: 'unknown'; access: AccessLevel };
 
 /** Finds the route of a path (without its query); parameters come back still encoded. */
 export function matchRoute(method: string, pathname: string): Match {
   const segments = pathname.split('/').slice(1);
   if (segments[0] === 'admin')
-    return { kind: 'route', command: 'admin', handler: admin, bucket: '', key: '' };
+    return { kind: 'route', command: 'admin', handler: admin, access: ACCESS_ADMIN, bucket: '', key: '' };
   for (const { name, path, methods } of ROUTES) {
     const params = matchPath(path, segments);
     if (params === null) continue;
-    const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (handler === undefined)
-      return { kind: 'method', command: name, allow: Object.keys(methods).join(', ') };
-    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, ...params };
+    const found = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (found === undefined) {
+      return { kind: 'method', command: name, access: ACCESS_READ, allow: Object.keys(methods).join(', ') };
+    }
+    const { handler, access } = found;
+    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, access, ...params };
   }
-  return { kind: 'none', command: 'unknown' };
+  return { kind: 'none', command: 'unknown', access: ACCESS_READ };
 }
 
 function matchPath(path: readonly string[], segments: string[]): { bucket: string; key: string } | null {

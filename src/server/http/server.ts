@@ -3,11 +3,17 @@
 // parses, hands the request to the engine, and replies; it does no storage work. PUT answers
 // 204 with the new version's context in X-Context (Riak's answer without returnbody). Values
 // are capped at db.config.maxValueBytes, other bodies at maxBodyBytes; both answer 413.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Db } from '../../main/db.js';
+import { ACCESS_OPEN } from '../auth/access.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServerMetrics } from '../metrics.js';
+import { clientCertificateRefused, type TlsListenerOptions, tlsServerOptions } from '../tls.js';
+import { authorize } from './auth.js';
 import { decodeBucket, percentDecode, type ServerContext } from './exchange.js';
 import { registerWorkerGauges } from './gauges.js';
 import { HttpError, sendError } from './reply.js';
@@ -15,7 +21,12 @@ import { matchRoute } from './routes.js';
 
 export interface HttpServerOptions {
   host: string;
-  port: number;
+  /** The plain HTTP port (0: any free port); null for none (--http-port 0 of the CLI). */
+  port: number | null;
+  /** An HTTPS listener beside (or instead of) the plain one. */
+  tls?: TlsListenerOptions;
+  /** Credentials every route but /health checks; without it the API is open. */
+  auth?: Authenticator | null;
   metrics: ServerMetrics;
   /** Limit of request bodies that are not values (bucket props). */
   maxBodyBytes: number;
@@ -26,8 +37,12 @@ export interface HttpServerOptions {
 }
 
 export interface HttpServer {
-  /** The port listened on (the one the OS chose when asked for port 0). */
+  /** The plain HTTP port listened on (the one the OS chose when asked for port 0); 0 when off. */
   readonly port: number;
+  /** The HTTPS port listened on; 0 without TLS. */
+  readonly tlsPort: number;
+  /** Swaps the TLS certificate and key for new connections (SIGHUP). */
+  reloadTls(context: SecureContextOptions): void;
   /** Stops accepting, lets requests in flight finish (cut after requestTimeoutMs), resolves when closed. */
   close(): Promise<void>;
 }
@@ -49,35 +64,38 @@ export async function startHttpServer(db: Db, options: HttpServerOptions): Promi
     metrics: options.metrics,
     maxBodyBytes: options.maxBodyBytes,
     faultInjection: options.faultInjection === true,
+    auth: options.auth ?? null,
   };
   const headersTimeout = Math.min(HEADERS_TIMEOUT_MS_MAX, options.requestTimeoutMs);
   const checkIntervalMs = Math.round(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT);
-  const server = createServer(
-    {
-      // Both count from the start of a request (of a new connection, from its opening): its
-      // headers must be in by headersTimeout, all of it, body included, by requestTimeout.
-      // Past either, node:http answers 408 and closes the connection.
-      requestTimeout: options.requestTimeoutMs,
-      headersTimeout,
-      connectionsCheckingInterval: Math.min(
-        TIMEOUT_CHECK_INTERVAL_MS_MAX,
-        Math.max(TIMEOUT_CHECK_INTERVAL_MS_MIN, checkIntervalMs),
-      ),
-    },
-    (req, res) => void serve(context, req, res),
-  );
-  server.on('connection', () => options.metrics.connectionOpened('http'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const serverOptions = {
+    // Both count from the start of a request (of a new connection, from its opening): its
+    // headers must be in by headersTimeout, all of it, body included, by requestTimeout.
+    // Past either, node:http answers 408 and closes the connection.
+    requestTimeout: options.requestTimeoutMs,
+    headersTimeout,
+    connectionsCheckingInterval: Math.min(
+      TIMEOUT_CHECK_INTERVAL_MS_MAX,
+      Math.max(TIMEOUT_CHECK_INTERVAL_MS_MIN, checkIntervalMs),
+    ),
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse) => void serve(context, req, res);
+  const plain = options.port === null ? null : createServer(serverOptions, handler);
+  plain?.on('connection', () => options.metrics.connectionOpened('http'));
+  const tls = options.tls;
+  const secure =
+    tls === undefined ? null : createHttpsServer({ ...serverOptions, ...tlsServerOptions(tls) }, handler);
+  secure?.on('secureConnection', (socket: TLSSocket) => {
+    if (clientCertificateRefused(socket, tls?.authClients ?? 'no')) socket.destroy();
+    else options.metrics.connectionOpened('http');
   });
+  secure?.on('tlsClientError', (_error, socket) => socket.destroy());
+  const port = plain === null ? 0 : await listenOn(plain, options.port ?? 0, options.host);
+  const tlsPort = secure === null ? 0 : await listenOn(secure, tls?.port ?? 0, options.host);
+  const servers = [plain, secure].filter((server) => server !== null);
   const removeGauges = registerWorkerGauges(options.metrics.registry, db);
   let closing: Promise<void> | null = null;
-  const close = async (): Promise<void> => {
-    removeGauges();
+  const closeOne = async (server: Server): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cut = setTimeout(() => server.closeAllConnections(), options.requestTimeoutMs).unref();
@@ -85,12 +103,29 @@ export async function startHttpServer(db: Db, options: HttpServerOptions): Promi
     clearTimeout(cut);
   };
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
+    tlsPort,
+    reloadTls(secureContext) {
+      secure?.setSecureContext(secureContext);
+    },
     close() {
-      closing ??= close();
+      closing ??= (async () => {
+        removeGauges();
+        await Promise.all(servers.map(closeOne));
+      })();
       return closing;
     },
   };
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** One request: route, decode, run the handler, answer errors as JSON, record the outcome. Never rejects. */
@@ -101,6 +136,8 @@ async function serve(context: ServerContext, req: IncomingMessage, res: ServerRe
   const match = matchRoute(req.method ?? 'GET', queryAt < 0 ? url : url.slice(0, queryAt));
   let outcome = 'ok';
   try {
+    if (context.auth !== null && match.access > ACCESS_OPEN)
+      await authorize(context.auth, req, res, match.access);
     if (match.kind === 'none') {
       throw new HttpError(404, 'NOT_FOUND', `no route for ${req.method} ${url.slice(0, 200)}`);
     }

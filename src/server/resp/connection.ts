@@ -5,7 +5,8 @@
 // more than writeBufferBytesMax unsent bytes (a client that never reads cannot make the server
 // buffer without bound), and resumes when the replies drain.
 import type { Socket } from 'node:net';
-import { KvError } from '../../index.js';
+import { ERROR_CODES, KvError } from '../../index.js';
+import { ACCESS_OPEN } from '../auth/access.js';
 import type { ServerMetrics } from '../metrics.js';
 import { queueInTransaction, runsInTransaction } from './commands/multi.js';
 import { type ClientView, type CommandSpec, failureReply as failure, type Session } from './commands/spec.js';
@@ -42,6 +43,7 @@ const LINGER_MS = 2_000;
 /** Bytes of arguments shown in an unknown-command error, as Redis does. */
 const ECHOED_ARGS_CHARS_MAX = 128;
 const EMPTY_REPLY: Reply = Buffer.alloc(0);
+const NOAUTH_REPLY = errorReply('NOAUTH', 'Authentication required.');
 
 /** A reply to come, in request order. `reply` is null until the command has answered. */
 class Slot {
@@ -60,6 +62,7 @@ export class RespConnection implements ClientView {
   readonly session: Session;
   readonly address: string;
   readonly localAddress: string;
+  readonly remoteIp: string;
   readonly connectedAtMs = Date.now();
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
@@ -80,6 +83,11 @@ export class RespConnection implements ClientView {
   private destroyed = false;
   private pausedFor: PauseReason | null = null;
   private inputScheduled = false;
+  /**
+   * An AUTH or HELLO is checking credentials (scrypt runs off the event loop): the commands
+   * pipelined behind it wait, so that they run as the user it logs in, not before it.
+   */
+  private loggingIn = false;
   /** The client half-closed: once what it sent has run, the replies go out and we close too. */
   private peerEnded = false;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -93,6 +101,7 @@ export class RespConnection implements ClientView {
     this.decoder = new RespDecoder(limits);
     this.address = peerId(socket.remoteAddress, socket.remotePort);
     this.localAddress = peerId(socket.localAddress, socket.localPort);
+    this.remoteIp = socket.remoteAddress ?? 'unknown';
     session.client = this;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
@@ -174,6 +183,7 @@ export class RespConnection implements ClientView {
 
   private processInput(): void {
     while (!this.inputClosed) {
+      if (this.loggingIn) return;
       const blocked = this.blockedBy();
       if (blocked !== null) {
         this.setPaused(blocked);
@@ -216,6 +226,11 @@ export class RespConnection implements ClientView {
       this.answer(reply, spec.name, startMs, 'BAD_REQUEST');
       return;
     }
+    // One comparison of two fields per command: the session's level is its user's role.
+    if (spec.access > this.session.access) {
+      this.refuse(spec, startMs);
+      return;
+    }
     let result: Reply | Promise<Reply>;
     try {
       this.checkKeyCount(spec, argumentCount);
@@ -237,6 +252,13 @@ export class RespConnection implements ClientView {
     }
     const slot = new Slot(spec.name, startMs);
     this.slots.push(slot);
+    if (spec.access === ACCESS_OPEN) {
+      this.loggingIn = true;
+      result = result.finally(() => {
+        this.loggingIn = false;
+        this.scheduleInput();
+      });
+    }
     result.then(
       (reply) => this.settle(slot, reply, 'ok'),
       (error: unknown) => {
@@ -244,6 +266,17 @@ export class RespConnection implements ClientView {
         this.settle(slot, reply, outcome);
       },
     );
+  }
+
+  /** NOAUTH before a login, NOPERM (Redis 7's wording) for a command beyond the user's role. */
+  private refuse(spec: CommandSpec, startMs: number): void {
+    const session = this.session;
+    if (session.access === ACCESS_OPEN) {
+      this.answer(NOAUTH_REPLY, spec.name, startMs, 'NOAUTH');
+      return;
+    }
+    const message = `User ${session.user} has no permissions to run the '${spec.name}' command`;
+    this.answer(errorReply('NOPERM', message), spec.name, startMs, 'NOPERM');
   }
 
   /**

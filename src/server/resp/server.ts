@@ -4,9 +4,18 @@
 // INFO, and on close stops accepting, lets commands in flight answer (bounded), then closes.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import {
+  createServer as createTlsServer,
+  type SecureContextOptions,
+  type TLSSocket,
+  type Server as TlsServer,
+} from 'node:tls';
 import { KEYS_IN_FLIGHT_PER_COMMAND_MAX, KEYS_PER_COMMAND_MAX_DEFAULT } from '../../constants.js';
 import type { Db } from '../../index.js';
+import { ACCESS_ADMIN, ACCESS_OPEN } from '../auth/access.js';
+import { type Authenticator, DEFAULT_USER } from '../auth/authenticator.js';
 import type { ServerMetrics } from '../metrics.js';
+import { clientCertificateRefused, type TlsListenerOptions, tlsServerOptions } from '../tls.js';
 import type { RespServerStats, ServerView, Session } from './commands/spec.js';
 import { COMMANDS } from './commands/table.js';
 import {
@@ -20,7 +29,12 @@ export type { RespServerStats } from './commands/spec.js';
 
 export interface RespServerOptions {
   host: string;
-  port: number;
+  /** The plain-text listener's port (0: any free port); null for none (--port 0 of the CLI). */
+  port: number | null;
+  /** A TLS listener beside (or instead of) the plain one (port 0: any free port). */
+  tls?: TlsListenerOptions;
+  /** Credentials AUTH and HELLO check; without it every connection may run every command. */
+  auth?: Authenticator | null;
   maxClients: number;
   /** Commands a connection may have in flight before the server stops reading it. */
   pipelineDepthMax: number;
@@ -53,8 +67,12 @@ export type RespServerEvents = EventEmitter<{
 }>;
 
 export interface RespServer {
-  /** The port listened on (the one chosen by the OS when asked for 0). */
+  /** The plain-text port listened on (the one chosen by the OS when asked for 0); 0 when off. */
   readonly port: number;
+  /** The TLS port listened on; 0 without TLS. */
+  readonly tlsPort: number;
+  /** Swaps the TLS certificate and key for new connections (SIGHUP); open ones keep theirs. */
+  reloadTls(context: SecureContextOptions): void;
   readonly events: RespServerEvents;
   close(): Promise<void>;
   connections(): number;
@@ -69,6 +87,8 @@ const MAX_CLIENTS_REPLY = '-ERR max number of clients reached\r\n';
 
 class RespServerImpl implements RespServer, ConnectionHost, ServerView {
   port = 0;
+  tlsPort = 0;
+  readonly auth: Authenticator | null;
   readonly events: RespServerEvents = new EventEmitter();
   readonly metrics: ServerMetrics;
   readonly commands = COMMANDS;
@@ -77,7 +97,8 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
   private readonly db: Db;
   private readonly options: RespServerOptions;
   private readonly limits: ConnectionLimits;
-  private readonly server: Server;
+  private readonly server: Server | null;
+  private readonly tlsServer: TlsServer | null;
   private readonly open = new Set<RespConnection>();
   private readonly paused = new Set<RespConnection>();
   private nextClientId = 1;
@@ -119,7 +140,22 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
       writeBufferBytesMax: options.writeBufferBytesMax ?? WRITE_BUFFER_BYTES_MAX_DEFAULT,
       idleTimeoutMs: options.idleTimeoutMs,
     };
-    this.server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.auth = options.auth ?? null;
+    this.server =
+      options.port === null ? null : createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const tls = options.tls;
+    this.tlsServer =
+      tls === undefined
+        ? null
+        : // Not allowHalfOpen: a client that hangs up during the handshake would otherwise leave
+          // a socket that never closes, and close() would wait for it. A TLS client that
+          // half-closes loses the replies still in flight (plain-text clients keep them).
+          createTlsServer({ ...tlsServerOptions(tls), allowHalfOpen: false }, (socket: TLSSocket) => {
+            if (clientCertificateRefused(socket, tls.authClients)) socket.destroy();
+            else this.accept(socket);
+          });
+    // A client that does not speak TLS (or fails the handshake) is disconnected; nothing else.
+    this.tlsServer?.on('tlsClientError', (_error, socket) => socket.destroy());
     this.sampleTimer = setInterval(() => {
       this.opsPerSec = this.commandsProcessed - this.commandsAtLastSample;
       this.commandsAtLastSample = this.commandsProcessed;
@@ -127,16 +163,16 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
     this.sampleTimer.unref();
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        this.port = typeof address === 'object' && address !== null ? address.port : this.options.port;
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    if (this.server !== null)
+      this.port = await listenOn(this.server, this.options.port ?? 0, this.options.host);
+    if (this.tlsServer !== null) {
+      this.tlsPort = await listenOn(this.tlsServer, this.options.tls?.port ?? 0, this.options.host);
+    }
+  }
+
+  reloadTls(context: SecureContextOptions): void {
+    this.tlsServer?.setSecureContext(context);
   }
 
   private accept(socket: Socket): void {
@@ -154,6 +190,8 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
       id: this.nextClientId++,
       db: this.db,
       server: this,
+      access: this.auth === null ? ACCESS_ADMIN : ACCESS_OPEN,
+      user: DEFAULT_USER,
       bucket: this.db,
       protocol: 2,
       clientName: null,
@@ -221,7 +259,10 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.sampleTimer);
-    const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const listeners = [this.server, this.tlsServer].filter((server) => server !== null);
+    const listenerClosed = Promise.all(
+      listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     // Commands in flight end within the engine's request timeout; past it (and a grace), cut.
     const cut = setTimeout(() => {
       for (const connection of this.open) connection.destroy();
@@ -230,6 +271,18 @@ class RespServerImpl implements RespServer, ConnectionHost, ServerView {
     clearTimeout(cut);
     await listenerClosed;
   }
+}
+
+/** Listens on host:port; resolves with the port (the OS's choice when asked for 0). */
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
 }
 
 /** Starts the RESP server; resolves once it listens. */

@@ -45,6 +45,7 @@ const DOCUMENTED: Record<string, number> = {
   vdel: -3,
   explain: 2,
   bucket: -1,
+  auth: -2,
 };
 
 t.test('every documented command is found by its name in any case', async (t) => {

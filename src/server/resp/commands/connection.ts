@@ -1,6 +1,8 @@
 // Commands about the connection itself, which never reach the engine: PING, ECHO, QUIT,
 // SELECT, HELLO, CLIENT and BUCKET (ringkv's own: which bucket this connection's keys live in).
+
 import { KvError } from '../../../index.js';
+import { ACCESS_OPEN, ACCESS_READ } from '../../auth/access.js';
 import {
   bulk,
   EMPTY_ARRAY,
@@ -13,6 +15,7 @@ import {
   type Reply,
   verbatim,
 } from '../encoder.js';
+import { auth, login } from './auth.js';
 import { REDIS_COMPAT_VERSION } from './info.js';
 import {
   type CommandSpec,
@@ -31,6 +34,7 @@ const ping: CommandSpec = {
   name: 'ping',
   arity: -1,
   flags: ['fast'],
+  access: ACCESS_READ,
   ...NO_KEYS,
   run(_session, args) {
     if (args.length > 2) throw wrongArity('ping');
@@ -42,6 +46,7 @@ const echo: CommandSpec = {
   name: 'echo',
   arity: 2,
   flags: ['loading', 'stale', 'fast'],
+  access: ACCESS_READ,
   ...NO_KEYS,
   run: (_session, args) => bulk(args[1] as Buffer),
 };
@@ -50,6 +55,7 @@ const quit: CommandSpec = {
   name: 'quit',
   arity: -1,
   flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'],
+  access: ACCESS_OPEN,
   ...NO_KEYS,
   run(session) {
     session.closeAfterReply = true;
@@ -61,6 +67,7 @@ const select: CommandSpec = {
   name: 'select',
   arity: 2,
   flags: ['loading', 'stale', 'fast'],
+  access: ACCESS_READ,
   ...NO_KEYS,
   run(_session, args) {
     if (integerArg(args[1] as Buffer) !== 0) {
@@ -92,20 +99,18 @@ function setClientName(session: Session, name: string): void {
 /** Redis's parse of an integer argument (string2ll): no sign but '-', no leading zero, no blank. */
 const STRICT_INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
 
-/** The user that AUTH accepts with any password while no password is configured, as in Redis. */
-const DEFAULT_USER = 'default';
-
 /**
  * HELLO [protover [AUTH user pass] [SETNAME name]], as Redis 7 answers it: switches the
  * connection to RESP2 or RESP3 and replies with a map of server and connection properties
  * (a flat array of pairs in RESP2). Without arguments it reports and keeps the current
- * protocol. ringkv has no passwords yet, so AUTH behaves as Redis without requirepass: the
- * user `default` is let in with any password, any other user is refused with WRONGPASS.
+ * protocol. AUTH logs in as AUTH does (auth.ts), before anything else changes; a connection
+ * that has not logged in gets NOAUTH for HELLO without AUTH, with Redis's explanation.
  */
 const hello: CommandSpec = {
   name: 'hello',
   arity: -1,
   flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+  access: ACCESS_OPEN,
   ...NO_KEYS,
   run(session, args) {
     let protocol: Protocol = session.protocol;
@@ -120,12 +125,14 @@ const hello: CommandSpec = {
       protocol = version === '3' ? 3 : 2;
     }
     let user: string | null = null;
+    let password = '';
     let name: string | null = null;
     for (let at = 2; at < args.length; at++) {
       const option = keyword(args[at] as Buffer);
       const more = args.length - 1 - at;
       if (option === 'AUTH' && more >= 2) {
         user = text(args[at + 1] as Buffer);
+        password = text(args[at + 2] as Buffer);
         at += 2;
       } else if (option === 'SETNAME' && more >= 1) {
         name = validName(args[at + 1] as Buffer);
@@ -134,29 +141,36 @@ const hello: CommandSpec = {
         throw new KvError('BAD_REQUEST', `Syntax error in HELLO option '${text(args[at] as Buffer)}'`);
       }
     }
-    if (user !== null && user !== DEFAULT_USER) {
-      throw new RespCommandError('WRONGPASS', 'invalid username-password pair or user is disabled.');
-    }
-    if (name !== null) setClientName(session, name);
-    session.protocol = protocol;
-    return map(protocol, [
-      bulk('server'),
-      bulk('ringkv'),
-      bulk('version'),
-      bulk(REDIS_COMPAT_VERSION),
-      bulk('proto'),
-      integer(protocol),
-      bulk('id'),
-      integer(session.id),
-      bulk('mode'),
-      bulk('standalone'),
-      bulk('role'),
-      bulk('master'),
-      bulk('modules'),
-      EMPTY_ARRAY,
-    ]);
+    if (user !== null) return login(session, user, password).then(() => helloReply(session, protocol, name));
+    if (session.access === ACCESS_OPEN) throw new RespCommandError('NOAUTH', HELLO_NOAUTH);
+    return helloReply(session, protocol, name);
   },
 };
+
+const HELLO_NOAUTH =
+  'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
+
+/** Sets the name and protocol HELLO asked for and reports the connection's properties. */
+function helloReply(session: Session, protocol: Protocol, name: string | null): Reply {
+  if (name !== null) setClientName(session, name);
+  session.protocol = protocol;
+  return map(protocol, [
+    bulk('server'),
+    bulk('ringkv'),
+    bulk('version'),
+    bulk(REDIS_COMPAT_VERSION),
+    bulk('proto'),
+    integer(protocol),
+    bulk('id'),
+    integer(session.id),
+    bulk('mode'),
+    bulk('standalone'),
+    bulk('role'),
+    bulk('master'),
+    bulk('modules'),
+    EMPTY_ARRAY,
+  ]);
+}
 
 /** The attributes CLIENT SETINFO knows, case-insensitively, as in Redis 7.2. */
 const LIBRARY_ATTRIBUTES = new Map<string, 'libName' | 'libVersion'>([
@@ -214,7 +228,7 @@ function clientInfo(session: Session): Reply {
     ['tot-mem', requestBytes + replyBytes],
     ['events', 'r'],
     ['cmd', 'client|info'],
-    ['user', DEFAULT_USER],
+    ['user', session.user],
     ['redir', -1],
     ['resp', session.protocol],
     ['lib-name', session.libName ?? ''],
@@ -278,6 +292,7 @@ const client: CommandSpec = {
   name: 'client',
   arity: -2,
   flags: [],
+  access: ACCESS_READ,
   ...NO_KEYS,
   run(session, args): Reply {
     const sub = keyword(args[1] as Buffer);
@@ -301,6 +316,7 @@ const bucket: CommandSpec = {
   name: 'bucket',
   arity: -1,
   flags: ['loading', 'stale', 'fast'],
+  access: ACCESS_READ,
   ...NO_KEYS,
   run(session, args) {
     if (args.length === 1) return bulk(session.bucket.name);
@@ -310,4 +326,13 @@ const bucket: CommandSpec = {
   },
 };
 
-export const CONNECTION_COMMANDS: readonly CommandSpec[] = [ping, echo, quit, select, hello, client, bucket];
+export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
+  ping,
+  echo,
+  quit,
+  select,
+  auth,
+  hello,
+  client,
+  bucket,
+];

@@ -3,8 +3,10 @@
 // run through different coordinators or during faults; GET shows the merged value and SET
 // replaces it. An increment whose coordinator died is answered with TIMEOUT and not sent again:
 // it may or may not have counted (as with any write whose reply was lost).
+
 import { INT64_MIN, parseInt64 } from '../../../clock/index.js';
 import { KvError } from '../../../index.js';
+import { ACCESS_WRITE } from '../../auth/access.js';
 import type { Reply } from '../encoder.js';
 import type { CommandSpec, Session } from './spec.js';
 
@@ -23,6 +25,7 @@ function incrementBy(session: Session, key: Buffer, by: bigint): Promise<Reply> 
 function counterCommand(name: string, arity: number, delta: (args: Buffer[]) => bigint): CommandSpec {
   return {
     name,
+    access: ACCESS_WRITE,
     arity,
     flags: ['write', 'denyoom', 'fast'],
     firstKey: 1,

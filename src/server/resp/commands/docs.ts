@@ -544,6 +544,21 @@ export const COMMAND_DOCS: ReadonlyMap<string, CommandDoc> = new Map<string, Com
     },
   ],
   [
+    'auth',
+    {
+      summary: 'Authenticates the connection.',
+      since: '1.0.0',
+      group: 'connection',
+      complexity: 'O(N) where N is the number of passwords defined for the user',
+      aclCategories: CONNECTION,
+      history: [['6.0.0', 'Added ACL style (username and password).']],
+      arguments: [
+        { name: 'username', type: 'string', optional: true },
+        { name: 'password', type: 'string' },
+      ],
+    },
+  ],
+  [
     'hello',
     {
       summary: 'Handshakes with the Redis server.',

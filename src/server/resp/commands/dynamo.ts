@@ -1,7 +1,9 @@
 // The Dynamo commands, which show what plain GET and SET hide: VGET returns every sibling with
 // the context, VPUT and VDEL write against a context (or blind, with ""), with per-request R and
 // W, and EXPLAIN shows where a key lives and what each replica holds.
+
 import type { Explanation, GetResult, WriteOptions, WriteResult } from '../../../index.js';
+import { ACCESS_READ, ACCESS_WRITE } from '../../auth/access.js';
 import {
   array,
   bulk,
@@ -38,6 +40,7 @@ const vget: CommandSpec = {
   name: 'vget',
   arity: -2,
   flags: ['readonly', 'fast'],
+  access: ACCESS_READ,
   firstKey: 1,
   lastKey: 1,
   step: 1,
@@ -54,6 +57,7 @@ const vput: CommandSpec = {
   name: 'vput',
   arity: -4,
   flags: ['write', 'denyoom'],
+  access: ACCESS_WRITE,
   firstKey: 1,
   lastKey: 1,
   step: 1,
@@ -69,6 +73,7 @@ const vdel: CommandSpec = {
   name: 'vdel',
   arity: -3,
   flags: ['write'],
+  access: ACCESS_WRITE,
   firstKey: 1,
   lastKey: 1,
   step: 1,
@@ -130,6 +135,7 @@ const explain: CommandSpec = {
   name: 'explain',
   arity: 2,
   flags: ['readonly'],
+  access: ACCESS_READ,
   firstKey: 1,
   lastKey: 1,
   step: 1,

@@ -3,11 +3,13 @@
 // the store's status, the ring, the default bucket's quorums and every worker's health (as
 // /health judges it: a paused worker is `suspect`, not up) and counters. Only the
 // ringkv section asks the workers (one stats round trip); the others are answered at once.
+
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbStats } from '../../../index.js';
 import { summarizeHealth } from '../../../main/health-summary.js';
+import { ACCESS_READ } from '../../auth/access.js';
 import { type Protocol, type Reply, verbatim } from '../encoder.js';
 import type { CommandResult, CommandSpec, Session } from './spec.js';
 
@@ -147,6 +149,7 @@ export const info: CommandSpec = {
   name: 'info',
   arity: -1,
   flags: ['loading', 'stale'],
+  access: ACCESS_READ,
   firstKey: 0,
   lastKey: 0,
   step: 0,

@@ -4,8 +4,10 @@
 // map per command, COMMAND LIST with subcommands (`client|setname`), COMMAND COUNT of the
 // top-level commands. Sets and maps are RESP3 sets and maps on a RESP3 connection, arrays in
 // RESP2, as Redis sends them. The documentation itself lives in docs.ts.
+
 import assert from 'node:assert/strict';
 import { KvError } from '../../../index.js';
+import { ACCESS_ADMIN, ACCESS_READ } from '../../auth/access.js';
 import { array, bulk, integer, map, nil, type Protocol, type Reply, set, simpleString } from '../encoder.js';
 import { type ArgumentDoc, COMMAND_DOCS, type CommandDoc, type SubcommandDoc } from './docs.js';
 import { type CommandSpec, helpReply, keyword, type ServerView, text, wrongArity } from './spec.js';
@@ -335,6 +337,7 @@ export const command: CommandSpec = {
   name: 'command',
   arity: -1,
   flags: ['loading', 'stale'],
+  access: ACCESS_READ,
   firstKey: 0,
   lastKey: 0,
   step: 0,
@@ -402,6 +405,7 @@ export const config: CommandSpec = {
   name: 'config',
   arity: -2,
   flags: [],
+  access: ACCESS_ADMIN,
   firstKey: 0,
   lastKey: 0,
   step: 0,

@@ -5,8 +5,10 @@
 // concurrently in bounded slices and are not atomic: when one key fails the reply is that error,
 // the keys of later slices are not sent, and the other keys may have been written. How many keys
 // one command may name is checked before it runs (connection.ts, --max-keys-per-command).
+
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
 import { KvError } from '../../../index.js';
+import { ACCESS_READ, ACCESS_WRITE } from '../../auth/access.js';
 import { array, bulk, integer, nil, OK, type Protocol, type Reply } from '../encoder.js';
 import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from './spec.js';
 
@@ -61,6 +63,7 @@ const get: CommandSpec = {
   name: 'get',
   arity: 2,
   flags: ['readonly', 'fast'],
+  access: ACCESS_READ,
   firstKey: 1,
   lastKey: 1,
   step: 1,
@@ -78,6 +81,7 @@ const set: CommandSpec = {
   name: 'set',
   arity: -3,
   flags: ['write', 'denyoom'],
+  access: ACCESS_WRITE,
   firstKey: 1,
   lastKey: 1,
   step: 1,
@@ -98,6 +102,7 @@ const del: CommandSpec = {
   name: 'del',
   arity: -2,
   flags: ['write'],
+  access: ACCESS_WRITE,
   firstKey: 1,
   lastKey: -1,
   step: 1,
@@ -134,6 +139,7 @@ const exists: CommandSpec = {
   name: 'exists',
   arity: -2,
   flags: ['readonly', 'fast'],
+  access: ACCESS_READ,
   firstKey: 1,
   lastKey: -1,
   step: 1,
@@ -146,6 +152,7 @@ const mget: CommandSpec = {
   name: 'mget',
   arity: -2,
   flags: ['readonly', 'fast'],
+  access: ACCESS_READ,
   firstKey: 1,
   lastKey: -1,
   step: 1,
@@ -159,6 +166,7 @@ const mset: CommandSpec = {
   name: 'mset',
   arity: -3,
   flags: ['write', 'denyoom'],
+  access: ACCESS_WRITE,
   firstKey: 1,
   lastKey: -1,
   step: 2,

@@ -6,6 +6,7 @@
 // remembers what each key's read showed (context and newest value); EXEC answers nil and runs
 // nothing when any of them reads differently then. The check and the commands are not one step:
 // a write landing between them is not detected.
+import { ACCESS_READ } from '../../auth/access.js';
 import { nilArray, OK, type Reply, simpleString } from '../encoder.js';
 import { type CommandSpec, failureReply, RespCommandError, type Session } from './spec.js';
 
@@ -42,6 +43,7 @@ async function watchedUnchanged(session: Session): Promise<boolean> {
 
 const multi: CommandSpec = {
   name: 'multi',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
   firstKey: 0,
@@ -56,6 +58,7 @@ const multi: CommandSpec = {
 
 const exec: CommandSpec = {
   name: 'exec',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
   firstKey: 0,
@@ -85,6 +88,7 @@ const exec: CommandSpec = {
 
 const discard: CommandSpec = {
   name: 'discard',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
   firstKey: 0,
@@ -100,6 +104,7 @@ const discard: CommandSpec = {
 
 const watch: CommandSpec = {
   name: 'watch',
+  access: ACCESS_READ,
   arity: -2,
   flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
   firstKey: 1,
@@ -115,6 +120,7 @@ const watch: CommandSpec = {
 
 const unwatch: CommandSpec = {
   name: 'unwatch',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'],
   firstKey: 0,

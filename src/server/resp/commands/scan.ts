@@ -3,9 +3,11 @@
 // cursor is the next partition to read, so a key live for the whole scan is returned at least
 // once (a key written during the scan may or may not be). KEYS and DBSIZE walk every partition;
 // FLUSHDB and FLUSHALL delete every live key through the write path, as DEL does.
+
 import { randomInt } from 'node:crypto';
 import { KvError } from '../../../index.js';
 import { allKeys, globMatcher, type KeyOfBucket, partitionKeys } from '../../../main/keyspace.js';
+import { ACCESS_ADMIN, ACCESS_READ } from '../../auth/access.js';
 import { array, bulk, bulkArray, integer, nil, OK, type Reply, simpleString } from '../encoder.js';
 import { type CommandSpec, integerArg, keyword, type Session, syntaxError } from './spec.js';
 
@@ -43,6 +45,7 @@ function keyMatches(options: ScanOptions, key: Buffer): boolean {
 
 const scan: CommandSpec = {
   name: 'scan',
+  access: ACCESS_READ,
   arity: -2,
   flags: ['readonly'],
   firstKey: 0,
@@ -72,6 +75,7 @@ const scan: CommandSpec = {
 
 const keys: CommandSpec = {
   name: 'keys',
+  access: ACCESS_READ,
   arity: 2,
   flags: ['readonly'],
   firstKey: 0,
@@ -89,6 +93,7 @@ const keys: CommandSpec = {
 
 const dbsize: CommandSpec = {
   name: 'dbsize',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['readonly', 'fast'],
   firstKey: 0,
@@ -103,6 +108,7 @@ const dbsize: CommandSpec = {
 
 const type: CommandSpec = {
   name: 'type',
+  access: ACCESS_READ,
   arity: 2,
   flags: ['readonly', 'fast'],
   firstKey: 1,
@@ -117,6 +123,7 @@ const type: CommandSpec = {
 
 const randomkey: CommandSpec = {
   name: 'randomkey',
+  access: ACCESS_READ,
   arity: 1,
   flags: ['readonly'],
   firstKey: 0,
@@ -156,6 +163,7 @@ async function flush(session: Session, bucket: string | null): Promise<Reply> {
 
 const flushdb: CommandSpec = {
   name: 'flushdb',
+  access: ACCESS_ADMIN,
   arity: -1,
   flags: ['write'],
   firstKey: 0,
@@ -169,6 +177,7 @@ const flushdb: CommandSpec = {
 
 const flushall: CommandSpec = {
   name: 'flushall',
+  access: ACCESS_ADMIN,
   arity: -1,
   flags: ['write'],
   firstKey: 0,

@@ -4,6 +4,8 @@
 // (or rejected) as KvError, or RespCommandError for replies whose code word is Redis's own.
 import type { Bucket, Db } from '../../../index.js';
 import { ERROR_CODES, KvError } from '../../../index.js';
+import type { AccessLevel } from '../../auth/access.js';
+import type { Authenticator } from '../../auth/authenticator.js';
 import { array, errorReply, type Protocol, type Reply, simpleString } from '../encoder.js';
 
 export type CommandResult = Reply | Promise<Reply>;
@@ -14,6 +16,11 @@ export interface CommandSpec {
   /** Redis's convention: N means exactly N arguments (name included), -N at least N. */
   readonly arity: number;
   readonly flags: readonly string[];
+  /**
+   * Who may run it: ACCESS_OPEN before authenticating (AUTH, HELLO, QUIT), else the lowest role
+   * (read, write, admin). table.ts checks it agrees with the write and admin flags.
+   */
+  readonly access: AccessLevel;
   /** Argument positions of the keys, as COMMAND reports them (0 when the command has none). */
   readonly firstKey: number;
   readonly lastKey: number;
@@ -45,6 +52,8 @@ export interface ServerView {
   readonly commands: readonly CommandSpec[];
   /** Keys of one multi-key command sent to the engine at once (the size of its slices). */
   readonly keysInFlightPerCommandMax: number;
+  /** Checks AUTH and HELLO AUTH credentials; null when no password or users file is configured. */
+  readonly auth: Authenticator | null;
   stats(): RespServerStats;
 }
 
@@ -53,6 +62,8 @@ export interface ClientView {
   /** `ip:port` of the client, and of our end. */
   readonly address: string;
   readonly localAddress: string;
+  /** The client's IP address alone, which failed logins are counted by. */
+  readonly remoteIp: string;
   readonly connectedAtMs: number;
   /** Request bytes received and not parsed into a command yet. */
   readonly bufferedRequestBytes: number;
@@ -65,6 +76,14 @@ export interface Session {
   readonly id: number;
   readonly db: Db;
   readonly server: ServerView;
+  /**
+   * What this connection may run: ACCESS_OPEN until it authenticates when a password is set,
+   * then its user's role; ACCESS_ADMIN from the start without passwords. Every command is
+   * checked against it with one comparison.
+   */
+  access: AccessLevel;
+  /** The user it is logged in as (`default` until AUTH names another), for CLIENT INFO and NOPERM. */
+  user: string;
   /** Where this connection's keys live: the default bucket until BUCKET name. */
   bucket: Bucket;
   /** The reply protocol: 2 until `HELLO 3`; encoders of RESP3 types take it. */

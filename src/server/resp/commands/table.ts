@@ -2,6 +2,7 @@
 // Names of up to 6 bytes (all the hot ones) are looked up by a number packed from their bytes,
 // case-folded, so no string is made per command; longer names go through a lower-case string.
 import assert from 'node:assert/strict';
+import { ACCESS_ADMIN, ACCESS_OPEN, ACCESS_WRITE } from '../../auth/access.js';
 import { CONNECTION_COMMANDS } from './connection.js';
 import { COUNTER_COMMANDS } from './counters.js';
 import { COMMAND_DOCS } from './docs.js';
@@ -50,6 +51,15 @@ for (const spec of COMMANDS) {
   assert(/^[a-z]+$/.test(spec.name) && spec.name.length <= NAME_BYTES_MAX, `command name ${spec.name}`);
   // COMMAND INFO and DOCS describe every command; a command without docs is a programmer error.
   assert(COMMAND_DOCS.has(spec.name), `command ${spec.name} has no entry in commands/docs.ts`);
+  // The access level agrees with the flags COMMAND reports: open exactly for no_auth commands,
+  // write flags need the write role at least, admin flags the admin role.
+  assert(
+    (spec.access === ACCESS_OPEN) === spec.flags.includes('no_auth') &&
+      (!spec.flags.includes('write') || spec.access >= ACCESS_WRITE) &&
+      (!spec.flags.includes('admin') || spec.access === ACCESS_ADMIN) &&
+      (spec.flags.includes('write') || spec.access !== ACCESS_WRITE),
+    `command ${spec.name}: access level ${spec.access} disagrees with its flags`,
+  );
   if (spec.name.length <= PACKED_BYTES_MAX) BY_PACKED_NAME.set(packName(Buffer.from(spec.name)), spec);
   else BY_LONG_NAME.set(spec.name, spec);
 }
