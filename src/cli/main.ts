@@ -27,6 +27,7 @@ async function start(options: CliOptions): Promise<void> {
     `ringkv ${VERSION}: data in ${options.engine.dir}: ${workerCount} workers, ${partitionCount} partitions, default bucket n=${n} r=${r} w=${w}, durability ${db.config.durability}`,
   );
   console.log(`ringkv: RESP on ${options.resp.host}:${resp.port}, HTTP on ${options.http.host}:${http.port}`);
+  console.log(`ringkv: dashboard at ${dashboardUrl(options.http.host, http.port)}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -43,6 +44,12 @@ async function start(options: CliOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The address a browser on this host opens: a wildcard bind is reached through loopback. */
+function dashboardUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
+  return `http://${reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]` : reachable}:${port}/`;
 }
 
 async function status(argv: string[]): Promise<void> {

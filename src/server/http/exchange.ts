@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KvError } from '../../errors.js';
 import type { Db } from '../../main/db.js';
+import type { DashboardFeed } from '../dashboard/feed.js';
 import type { ServerMetrics } from '../metrics.js';
 
 export interface ServerContext {
@@ -12,6 +13,8 @@ export interface ServerContext {
   /** Limit of bodies that are not values (bucket props); values are held to db.config.maxValueBytes. */
   readonly maxBodyBytes: number;
   readonly faultInjection: boolean;
+  /** The dashboard's live data (GET /events). */
+  readonly feed: DashboardFeed;
 }
 
 export interface Exchange {

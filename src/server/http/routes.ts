@@ -3,6 +3,7 @@
 // names the `command` label its requests carry in the metrics.
 
 import { admin } from './admin.js';
+import { assetHandlers, getDashboard, getEvents } from './dashboard.js';
 import type { Handler } from './exchange.js';
 import { deleteKey, explainKey, getKey, putKey } from './keys.js';
 import { getProps, putProps } from './props.js';
@@ -14,6 +15,8 @@ interface Route {
   /** Literal segments, and `:bucket` / `:key` for the parameters. */
   path: readonly string[];
   methods: Readonly<Record<string, Handler>>;
+  /** Serves no data (the dashboard's page and files): open without credentials once auth exists. */
+  public?: boolean;
 }
 
 const ROUTES: readonly Route[] = [
@@ -28,10 +31,18 @@ const ROUTES: readonly Route[] = [
   { name: 'stats', path: ['stats'], methods: { GET: getStats } },
   { name: 'health', path: ['health'], methods: { GET: getHealth } },
   { name: 'metrics', path: ['metrics'], methods: { GET: getMetrics } },
+  { name: 'events', path: ['events'], methods: { GET: getEvents } },
+  { name: 'dashboard', path: [''], methods: { GET: getDashboard }, public: true },
+  ...Object.entries(assetHandlers).map(([file, handler]) => ({
+    name: 'dashboard',
+    path: ['dashboard', file],
+    methods: { GET: handler },
+    public: true,
+  })),
 ];
 
 export type Match =
-  | { kind: 'route'; command: string; handler: Handler; bucket: string; key: string }
+  | { kind: 'route'; command: string; handler: Handler; bucket: string; key: string; public: boolean }
   | { kind: 'method'; command: string; allow: string }
   | { kind: 'none'; command: 'unknown' };
 
@@ -39,14 +50,14 @@ export type Match =
 export function matchRoute(method: string, pathname: string): Match {
   const segments = pathname.split('/').slice(1);
   if (segments[0] === 'admin')
-    return { kind: 'route', command: 'admin', handler: admin, bucket: '', key: '' };
-  for (const { name, path, methods } of ROUTES) {
+    return { kind: 'route', command: 'admin', handler: admin, bucket: '', key: '', public: false };
+  for (const { name, path, methods, public: open = false } of ROUTES) {
     const params = matchPath(path, segments);
     if (params === null) continue;
     const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (handler === undefined)
       return { kind: 'method', command: name, allow: Object.keys(methods).join(', ') };
-    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, ...params };
+    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, public: open, ...params };
   }
   return { kind: 'none', command: 'unknown' };
 }

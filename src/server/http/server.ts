@@ -3,10 +3,12 @@
 // parses, hands the request to the engine, and replies; it does no storage work. PUT answers
 // 204 with the new version's context in X-Context (Riak's answer without returnbody). Values
 // are capped at db.config.maxValueBytes, other bodies at maxBodyBytes; both answer 413.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Db } from '../../main/db.js';
+import { DashboardFeed } from '../dashboard/feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import { decodeBucket, percentDecode, type ServerContext } from './exchange.js';
 import { registerWorkerGauges } from './gauges.js';
@@ -43,12 +45,21 @@ const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
 const TIMEOUT_CHECK_INTERVAL_MS_MIN = 10;
 const TIMEOUT_CHECK_INTERVAL_MS_MAX = 1_000;
 
+/** The package's version, shown by the dashboard. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 export async function startHttpServer(db: Db, options: HttpServerOptions): Promise<HttpServer> {
+  const faultInjection = options.faultInjection === true;
   const context: ServerContext = {
     db,
     metrics: options.metrics,
     maxBodyBytes: options.maxBodyBytes,
-    faultInjection: options.faultInjection === true,
+    faultInjection,
+    feed: new DashboardFeed(db, options.metrics, { version: VERSION, faultInjection }),
   };
   const headersTimeout = Math.min(HEADERS_TIMEOUT_MS_MAX, options.requestTimeoutMs);
   const checkIntervalMs = Math.round(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT);
@@ -78,6 +89,8 @@ export async function startHttpServer(db: Db, options: HttpServerOptions): Promi
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
     removeGauges();
+    // Event streams never end by themselves: end them, or close() would wait for the cut.
+    context.feed.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cut = setTimeout(() => server.closeAllConnections(), options.requestTimeoutMs).unref();
