@@ -90,7 +90,7 @@ export class DashboardFeed {
   private latencyBefore: Map<string, number[]> | null = null;
   private latencyAt = 0;
   private ownersSent = '';
-  private sampling = false;
+  private sampleRunning = false;
 
   constructor(db: Db, metrics: ServerMetrics, options: FeedOptions) {
     this.db = db;
@@ -100,6 +100,11 @@ export class DashboardFeed {
 
   get viewerCount(): number {
     return this.viewers.size;
+  }
+
+  /** Whether the once-a-second sampling runs (only while a viewer is connected). */
+  get sampling(): boolean {
+    return this.timer !== null;
   }
 
   /** Adds a viewer (false when FEED_VIEWERS_MAX are connected); it gets the hello now and a tick every second. */
@@ -158,8 +163,8 @@ export class DashboardFeed {
 
   /** One sample for every viewer; a sample still running when the next is due makes that one skip. */
   private async sample(): Promise<void> {
-    if (this.sampling) return;
-    this.sampling = true;
+    if (this.sampleRunning) return;
+    this.sampleRunning = true;
     try {
       const asked = this.askWorkers();
       const commands = await this.sampleLatency();
@@ -168,7 +173,7 @@ export class DashboardFeed {
       const json = JSON.stringify(this.tick(commands));
       for (const viewer of this.viewers) viewer.send('tick', json);
     } finally {
-      this.sampling = false;
+      this.sampleRunning = false;
     }
   }
 
