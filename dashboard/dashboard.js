@@ -5,7 +5,8 @@
 //
 // The stream is read with fetch rather than EventSource, because EventSource cannot send an
 // Authorization header: when the server answers 401, the page asks for the password and sends
-// it on every request, in the scheme the server's WWW-Authenticate names (Bearer by default).
+// it on every request, in the scheme the server's WWW-Authenticate names (Bearer by default;
+// Basic with an empty user name, which is the default user).
 
 const HISTORY_POINTS = 300; // five minutes of one-a-second samples
 const RECONNECT_MS = 2000;
@@ -58,7 +59,7 @@ $('#auth-form').addEventListener('submit', (event) => {
   const password = event.target.elements.password.value;
   state.authorization =
     state.authScheme === 'Basic'
-      ? `Basic ${btoa(unescape(encodeURIComponent(`default:${password}`)))}`
+      ? `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`:${password}`)))}`
       : `Bearer ${password}`;
   sessionStorage.setItem(AUTH_STORE, state.authorization);
   $('#auth-form').hidden = true;

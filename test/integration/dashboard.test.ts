@@ -183,6 +183,41 @@ t.test('without --fault-injection the page has no fault buttons', { skip: SKIP }
   t.same(problems, [], 'no console error, page error or failed request');
 });
 
+t.test('on a 401 the page asks for the password and sends it on its requests', { skip: SKIP }, async (t) => {
+  // The server's own credentials arrive with --requirepass; here the browser's network layer
+  // stands in for them, answering /events 401 with a Basic challenge until the right header comes.
+  const { url } = await start(t, 'dashboard-auth', ['--fault-injection']);
+  const browser = await launch(t);
+  const page = await browser.newPage();
+  const expected = `Basic ${Buffer.from(':s3cret pass').toString('base64')}`;
+  const seen: (string | undefined)[] = [];
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (!request.url().endsWith('/events')) return void request.continue();
+    const authorization = request.headers().authorization;
+    seen.push(authorization);
+    if (authorization === expected) return void request.continue();
+    return void request.respond({
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Basic realm="ringkv"' },
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'authentication required' } }),
+    });
+  });
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await until(page, `!document.querySelector('#auth-form').hidden`);
+  t.equal(seen[0], undefined, 'the first request carried no credentials');
+  await page.type('#auth-form input[name="password"]', 's3cret pass');
+  await page.click('#auth-form button[type="submit"]');
+  await until(page, `${ROWS} === ${WORKERS} && ${healthCell(0)} === 'up'`);
+  t.equal(
+    seen.at(-1),
+    expected,
+    'the stream was asked for again with Basic, empty user name, and the password',
+  );
+  t.equal(await read(page, `document.querySelector('#auth-form').hidden`), true, 'the password form is gone');
+});
+
 function mkArtifacts(): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return ARTIFACTS;

@@ -161,8 +161,11 @@ export class DashboardFeed {
     this.timer = null;
   }
 
-  /** One sample for every viewer; a sample still running when the next is due makes that one skip. */
-  private async sample(): Promise<void> {
+  /**
+   * One sample, sent to every viewer (the timer calls this once a second; a benchmark may call
+   * it directly). A sample still running when the next is due makes that one skip.
+   */
+  async sample(): Promise<void> {
     if (this.sampleRunning) return;
     this.sampleRunning = true;
     try {

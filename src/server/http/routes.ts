@@ -15,8 +15,6 @@ interface Route {
   /** Literal segments, and `:bucket` / `:key` for the parameters. */
   path: readonly string[];
   methods: Readonly<Record<string, Handler>>;
-  /** Serves no data (the dashboard's page and files): open without credentials once auth exists. */
-  public?: boolean;
 }
 
 const ROUTES: readonly Route[] = [
@@ -32,17 +30,18 @@ const ROUTES: readonly Route[] = [
   { name: 'health', path: ['health'], methods: { GET: getHealth } },
   { name: 'metrics', path: ['metrics'], methods: { GET: getMetrics } },
   { name: 'events', path: ['events'], methods: { GET: getEvents } },
-  { name: 'dashboard', path: [''], methods: { GET: getDashboard }, public: true },
+  // The dashboard's page and files hold no data: once the API has credentials they need none,
+  // so the page can load and ask for the password that /events and the rest need.
+  { name: 'dashboard', path: [''], methods: { GET: getDashboard } },
   ...Object.entries(assetHandlers).map(([file, handler]) => ({
     name: 'dashboard',
     path: ['dashboard', file],
     methods: { GET: handler },
-    public: true,
   })),
 ];
 
 export type Match =
-  | { kind: 'route'; command: string; handler: Handler; bucket: string; key: string; public: boolean }
+  | { kind: 'route'; command: string; handler: Handler; bucket: string; key: string }
   | { kind: 'method'; command: string; allow: string }
   | { kind: 'none'; command: 'unknown' };
 
@@ -50,14 +49,14 @@ export type Match =
 export function matchRoute(method: string, pathname: string): Match {
   const segments = pathname.split('/').slice(1);
   if (segments[0] === 'admin')
-    return { kind: 'route', command: 'admin', handler: admin, bucket: '', key: '', public: false };
-  for (const { name, path, methods, public: open = false } of ROUTES) {
+    return { kind: 'route', command: 'admin', handler: admin, bucket: '', key: '' };
+  for (const { name, path, methods } of ROUTES) {
     const params = matchPath(path, segments);
     if (params === null) continue;
     const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (handler === undefined)
       return { kind: 'method', command: name, allow: Object.keys(methods).join(', ') };
-    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, public: open, ...params };
+    return { kind: 'route', command: `${name}_${method.toLowerCase()}`, handler, ...params };
   }
   return { kind: 'none', command: 'unknown' };
 }
