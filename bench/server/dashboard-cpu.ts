@@ -38,12 +38,18 @@ async function perSample(db: Db): Promise<void> {
   const SAMPLES = 300;
   const feed = new DashboardFeed(db, new ServerMetrics(), { version: 'bench', faultInjection: false });
   let bytes = 0;
+  let firstTick: () => void = () => {};
+  const ticked = new Promise<void>((resolve) => {
+    firstTick = resolve;
+  });
   feed.subscribe({
-    send(_event, json) {
+    send(event, json) {
       bytes += json.length;
+      if (event === 'tick') firstTick();
     },
     close() {},
   });
+  await ticked; // the sample subscribe() started has finished: the next ones run
   for (let i = 0; i < 10; i++) await feed.sample(); // warm-up
   const before = process.cpuUsage();
   const started = process.hrtime.bigint();
