@@ -152,7 +152,8 @@ export class DashboardFeed {
       getsPerS: 0,
     }));
     this.latencyBefore = null;
-    this.timer = setInterval(() => void this.sample(), FEED_INTERVAL_MS);
+    // Unref'd: the viewers' sockets keep the process alive, the feed alone does not.
+    this.timer = setInterval(() => void this.sample(), FEED_INTERVAL_MS).unref();
     void this.sample();
   }
 
@@ -171,7 +172,9 @@ export class DashboardFeed {
     try {
       const asked = this.askWorkers();
       const commands = await this.sampleLatency();
-      await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS))]);
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([asked, new Promise((resolve) => (waited = setTimeout(resolve, REPORT_WAIT_MS)))]);
+      clearTimeout(waited);
       if (this.timer === null) return;
       const json = JSON.stringify(this.tick(commands));
       for (const viewer of this.viewers) viewer.send('tick', json);
