@@ -60,8 +60,11 @@ async function stack(t: { teardown: (fn: () => unknown) => void }, faultInjectio
   return { db, url: (path: string) => `http://127.0.0.1:${server.port}${path}`, close };
 }
 
+// One engine and server for the tests that do not close it (an engine takes seconds to start on a busy machine).
+const shared = await stack(t, true);
+
 t.test('GET / serves the page and /dashboard/ its files, from the package', async (t) => {
-  const { url } = await stack(t, false);
+  const { url } = shared;
   const page = await fetch(url('/'));
   t.equal(page.status, 200);
   t.match(page.headers.get('content-type'), /^text\/html/);
@@ -88,7 +91,7 @@ t.test('GET / serves the page and /dashboard/ its files, from the package', asyn
 });
 
 t.test('two viewers get the same ticks, a second apart, with the traffic of the interval', async (t) => {
-  const { url } = await stack(t, true);
+  const { url } = shared;
   const first = await fetch(url('/events'));
   t.equal(first.status, 200);
   t.match(first.headers.get('content-type'), /^text\/event-stream/);
@@ -153,9 +156,7 @@ t.test('closing the server ends the event streams at once', async (t) => {
 });
 
 t.test('the feed samples only while a viewer is connected, and refuses viewers past its limit', async (t) => {
-  const db = await open({ dir: freshDir(t, 'dashboard-feed'), workers: 2, n: 2, r: 1, w: 1 });
-  t.teardown(() => db.close());
-  const feed = new DashboardFeed(db, new ServerMetrics(), { version: 'test', faultInjection: false });
+  const feed = new DashboardFeed(shared.db, new ServerMetrics(), { version: 'test', faultInjection: false });
   t.equal(feed.sampling, false, 'idle before anyone connects');
   const ticks: string[] = [];
   let ticked: () => void = () => {};

@@ -48,8 +48,9 @@ async function start(t: Test, label: string, extra: string[]): Promise<{ server:
 }
 
 /** Opens the page and records every console error, uncaught error and failed request. */
-async function open(browser: Browser, url: string, problems: string[]): Promise<Page> {
+async function open(t: Test, url: string, problems: string[]): Promise<Page> {
   const page = await browser.newPage();
+  t.teardown(() => page.close());
   await page.setViewport({ width: 1280, height: 800 });
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -95,11 +96,13 @@ async function put(base: string, key: string, value: string): Promise<void> {
 /** Whether the page fits the viewport's width (a table may scroll inside its own box). */
 const FITS_WIDTH = 'document.documentElement.scrollWidth <= window.innerWidth';
 
+// One browser for the whole file (each test opens its own page).
+const browser = SKIP === false ? await launch(t) : (null as unknown as Browser);
+
 t.test('the dashboard follows a pause and heal made from its own buttons', { skip: SKIP }, async (t) => {
   const { url } = await start(t, 'dashboard', ['--fault-injection']);
-  const browser = await launch(t);
   const problems: string[] = [];
-  const page = await open(browser, url, problems);
+  const page = await open(t, url, problems);
 
   await until(
     page,
@@ -169,9 +172,8 @@ t.test('the dashboard follows a pause and heal made from its own buttons', { ski
 
 t.test('without --fault-injection the page has no fault buttons', { skip: SKIP }, async (t) => {
   const { url } = await start(t, 'dashboard-nofault', []);
-  const browser = await launch(t);
   const problems: string[] = [];
-  const page = await open(browser, url, problems);
+  const page = await open(t, url, problems);
   // The first tick fills the rows: by then the page knows all it will about faults.
   await until(page, `${ROWS} === ${WORKERS} && ${healthCell(0)} === 'up'`);
   t.equal(await read(page, `document.querySelectorAll('button[data-action]').length`), 0, 'no fault buttons');
@@ -187,8 +189,8 @@ t.test('on a 401 the page asks for the password and sends it on its requests', {
   // The server's own credentials arrive with --requirepass; here the browser's network layer
   // stands in for them, answering /events 401 with a Basic challenge until the right header comes.
   const { url } = await start(t, 'dashboard-auth', ['--fault-injection']);
-  const browser = await launch(t);
   const page = await browser.newPage();
+  t.teardown(() => page.close());
   const expected = `Basic ${Buffer.from(':s3cret pass').toString('base64')}`;
   const seen: (string | undefined)[] = [];
   await page.setRequestInterception(true);
