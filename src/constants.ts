@@ -122,6 +122,10 @@ export const LMDB_MAP_BYTES_DEFAULT = 64 * 1024 * 1024 * 1024;
 export const STORAGE_PROBE_INTERVAL_MS = 1_000;
 export const STORAGE_PROBE_FREE_BYTES_MIN = 1024 * 1024;
 export const WORKER_START_TIMEOUT_MS = 20_000;
+/** Background repair (hints delivered, keys repaired by anti-entropy) is logged summed over this window. */
+export const ACTIVITY_WINDOW_MS = 5_000;
+/** Buckets with stored props at most, unless --max-buckets says otherwise. */
+export const BUCKETS_MAX_DEFAULT = 10_000;
 
 assert(RING_BYTES_DEFAULT / FRAME_BYTES_MAX_DIVISOR > VALUE_BYTES_MAX_DEFAULT + KEY_BYTES_MAX_DEFAULT);
 assert(MAIN_TIMEOUT_GRACE_MS > 0);

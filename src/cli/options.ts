@@ -20,19 +20,28 @@ export interface CliOptions {
 
 export const HELP = `ringkv — a Dynamo-style key-value store for one multi-core host
 
-Usage:
-  ringkv start [options]     serve the RESP and HTTP APIs until SIGINT/SIGTERM
-  ringkv status [--http-port 8380] [--bind 127.0.0.1]
-                             print a running server's /stats
+Usage (from a checkout or a local install: npx ringkv …; after npm install -g: ringkv …):
+  ringkv start [options]     serve the RESP and HTTP APIs until SIGINT/SIGTERM; health
+                             changes and repair bursts are logged on stderr
+  ringkv status [--json] [--http-port 8380] [--bind 127.0.0.1]
+                             a running server's workers as a table (--json: its /stats)
+  ringkv backup DEST [--http-port 8380] [--bind 127.0.0.1]
+                             a consistent copy of a running server's store in DEST (new or
+                             empty), taken while it serves; ringkv start --dir DEST opens it
   ringkv bench [options]     closed-loop RESP load generator (ringkv bench --help)
   ringkv --help              this text
 
 Options of start (defaults in brackets):
   --dir PATH                 data directory [./data]
-  --workers K                worker threads; fixed once the directory exists [max(4, cores)]
+  --workers K                worker threads; fixed once the directory exists [max(n, cores)]
   --partitions Q             partitions, a power of two; only for a new directory [256]
   --n N --r R --w W          replicas and quorums of the default bucket [3, 2, 2]
   --policy siblings|lww      conflict policy of the default bucket [siblings]
+                             Stored props win over these four flags: they apply until the
+                             default bucket's props are stored (at its first write or props
+                             PUT), after which a flag that disagrees is ignored with a
+                             warning; change stored props with PUT /buckets/default/props
+  --max-buckets B            buckets with stored props at most [10000]
   --durability commit|sync|async
                              when writes are acknowledged [commit]
   --port PORT                RESP (Redis protocol) port [6380]
@@ -75,6 +84,17 @@ const INTEGER_FLAGS = [
   'tombstone-grace-ms',
   'ring-bytes',
   'map-bytes',
+  'max-buckets',
+] as const;
+
+/** Every flag of `ringkv start` (a test checks each is in HELP and the README). */
+export const START_FLAGS = [
+  'dir',
+  'bind',
+  'policy',
+  'durability',
+  'fault-injection',
+  ...INTEGER_FLAGS,
 ] as const;
 
 function integerFlag(values: Record<string, unknown>, name: string): number | undefined {
@@ -120,6 +140,7 @@ export function parseStartOptions(argv: string[]): CliOptions {
     ['tombstoneGraceMs', 'tombstone-grace-ms'],
     ['ringBytes', 'ring-bytes'],
     ['mapBytes', 'map-bytes'],
+    ['maxBuckets', 'max-buckets'],
   ];
   for (const [key, flag] of optional) {
     const value = integerFlag(values, flag);

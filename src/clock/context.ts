@@ -19,13 +19,26 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 assert(CONTEXT_ENTRIES_MAX >= SIBLINGS_MAX * CLOCK_ENTRIES_MAX);
 
 export function encodeContext(clock: VClock): string {
-  if (clock.length === 0) return '';
+  return contextText(encodeContextBytes(clock));
+}
+
+/** A context before its base64url text: what threads pass each other (the text is made only if asked for). */
+export function encodeContextBytes(clock: VClock): Buffer {
+  if (clock.length === 0) return EMPTY_BYTES;
   assert(clock.length <= CONTEXT_ENTRIES_MAX, `context clock has ${clock.length} entries`);
-  const bytes = Buffer.alloc(1 + encodedClockBytes(clock.length));
+  const bytes = Buffer.allocUnsafe(1 + encodedClockBytes(clock.length));
   bytes[0] = CONTEXT_FORMAT;
   writeClock(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 1, clock);
-  return bytes.toString('base64url');
+  return bytes;
 }
+
+/** The text of a context encoded by encodeContextBytes. */
+export function contextText(bytes: Uint8Array): string {
+  if (bytes.length === 0) return '';
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+const EMPTY_BYTES = Buffer.alloc(0);
 
 const failContext: Fail = (message) => {
   throw new KvError('BAD_CONTEXT', `context is malformed: ${message}; send back a context ringkv returned`);

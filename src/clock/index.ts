@@ -1,12 +1,19 @@
 // Vector clocks, version sets (siblings), the opaque context and the record encoding: pure
 // code with no I/O, imported by the coordinator, the replica store and the servers.
-export { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './context.js';
+export {
+  CONTEXT_ENTRIES_MAX,
+  contextText,
+  decodeContext,
+  encodeContext,
+  encodeContextBytes,
+} from './context.js';
 export {
   decodeRecord,
   encodedRecordBytes,
   encodeRecord,
   encodeRecordInto,
   isOldTombstones,
+  soleValue,
 } from './record.js';
 export {
   actorOf,

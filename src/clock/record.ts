@@ -244,6 +244,9 @@ function readVersion(reader: ByteReader, format: Format): Version {
  * every record of a partition. A malformed record is never a candidate.
  */
 export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
+  // Every write asks (tombstone counts, purge candidates): a live first version answers at once.
+  if (bytes.length > RECORD_HEADER_BYTES && ((bytes[RECORD_HEADER_BYTES] as number) & FLAG_TOMBSTONE) === 0)
+    return false;
   try {
     const reader = new ByteReader(bytes, failRecord);
     const format = reader.u8();
@@ -265,6 +268,34 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
     return reader.remaining === 0;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The value of a record that holds exactly one version, as a view into `bytes` (null for a
+ * tombstone), read without decoding clocks or copying: the common case of a get. Undefined
+ * when the record holds another number of versions, or anything this walker leaves to
+ * decodeRecord (format 1, flags it does not know, a malformed record).
+ */
+export function soleValue(bytes: Uint8Array): Uint8Array | null | undefined {
+  try {
+    const reader = new ByteReader(bytes, failRecord);
+    if (reader.u8() !== RECORD_FORMAT || reader.u16() !== 1) return undefined;
+    const flags = reader.u8();
+    if ((flags & ~(FLAG_TOMBSTONE | FLAG_FLOOR)) !== 0) return undefined;
+    reader.need(8 + NODE_BYTES + 4, 'version');
+    reader.offset += 8 + NODE_BYTES + 4;
+    if ((flags & FLAG_FLOOR) !== 0) {
+      reader.f64();
+      skipClock(reader, RECORD_FORMAT);
+    }
+    skipClock(reader, RECORD_FORMAT);
+    const valueBytes = reader.u32();
+    if (reader.remaining !== valueBytes) return undefined;
+    if ((flags & FLAG_TOMBSTONE) !== 0) return valueBytes === 0 ? null : undefined;
+    return bytes.subarray(reader.offset, reader.offset + valueBytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,7 +6,7 @@
 
 import {
   decodeContext,
-  encodeContext,
+  encodeContextBytes,
   encodeRecord,
   newestValue,
   newVersion,
@@ -16,6 +16,7 @@ import { CLOCK_ENTRIES_MAX, SIBLINGS_MAX } from '../constants.js';
 import { errorCodeToStatus, KvError, statusToErrorCode } from '../errors.js';
 import type { Links } from '../replica/links.js';
 import { frameToPolicy, type Replica } from '../replica/replica.js';
+import type { Previous } from '../storage/store.js';
 import {
   copyField,
   decodeTargets,
@@ -39,7 +40,8 @@ interface Base {
 }
 
 interface State extends Base {
-  readonly context: string;
+  /** The written version's clock, as context bytes (the main thread makes the text if asked). */
+  readonly context: Uint8Array;
   /**
    * Whether a replica that has answered held a live value before this write (DEL's reply):
    * a stand-in coordinator may hold nothing while the replicas hold the key.
@@ -50,6 +52,9 @@ interface State extends Base {
   storageMessage: string;
 }
 
+/** Largest base record sent with a REPLICATE (see FrameFlag.BASED). */
+const BASE_BYTES_MAX = 4096;
+const EMPTY = new Uint8Array(0);
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
 
@@ -82,7 +87,13 @@ export class Coordinator {
     } catch (error) {
       return this.replyError(frame.requestId, error);
     }
-    const local = this.replica.localVersions(key);
+    const read = this.replica.localVersions(key);
+    // A copy: the bytes may be LMDB's shared read buffer, and they travel as REPLICATE's base.
+    const previous = {
+      record: read.record === undefined ? undefined : Buffer.from(read.record),
+      versions: read.versions,
+    };
+    const local = previous.versions;
     const existed = newestValue(local) !== undefined;
     const workerId = this.links.store.workerId;
     const made = newVersion(
@@ -106,18 +117,22 @@ export class Coordinator {
       partition: frame.partition,
       replied: false,
       pendingSlots: new Set(targets.map((target) => target.slot)),
-      context: encodeContext(made.context),
+      context: encodeContextBytes(made.context),
       existed,
       storageFailures: 0,
       storageMessage: '',
     });
     const self = targets.find((target) => target.slot === this.links.slot);
-    const write = this.writeLocal(key, record, self?.hintOwner ?? NO_HINT);
+    const write = this.writeLocal(key, record, previous, self?.hintOwner ?? NO_HINT);
     this.localWrites.add(write);
     write.then(
       () => this.onAnswer(id, this.links.slot, null),
       (error: unknown) => this.onAnswer(id, this.links.slot, toKvError(error)),
     );
+    // The base lets replicas that hold what this coordinator held skip the merge. Left out
+    // when clocks were truncated (a truncated clock may not dominate what the merge would drop)
+    // or when large (it rides in every REPLICATE frame).
+    const base = truncated === 0 && (previous.record?.length ?? 0) <= BASE_BYTES_MAX ? previous.record : null;
     for (const { slot, hintOwner } of targets) {
       if (slot === this.links.slot) continue;
       const { writer } = this.links;
@@ -125,22 +140,28 @@ export class Coordinator {
         type: MessageType.REPLICATE,
         requestId: id,
         partition: frame.partition,
-        flags: frame.flags & FrameFlag.LWW,
+        flags: (frame.flags & FrameFlag.LWW) | (base === null ? 0 : FrameFlag.BASED),
       });
       writer.field(key).field(record);
+      if (base !== null) writer.field(base ?? EMPTY);
       if (hintOwner !== NO_HINT) writer.field(Uint8Array.of(hintOwner));
       this.sendOrFail(slot, writer.finish(), id);
     }
   }
 
   /** The coordinator's own write, plus a durable hint when it stands in for a down worker. */
-  private writeLocal(key: Uint8Array, record: Uint8Array, hintOwner: number): Promise<void> {
+  private writeLocal(
+    key: Uint8Array,
+    record: Uint8Array,
+    previous: Previous,
+    hintOwner: number,
+  ): Promise<void> {
     const store = this.links.store;
     if (hintOwner !== NO_HINT) this.replica.stats.hintsStored++;
     const write =
       hintOwner === NO_HINT
-        ? store.write(key, record)
-        : Promise.all([store.write(key, record), store.addHint(hintOwner, key)]).then(() => {});
+        ? store.write(key, record, previous)
+        : Promise.all([store.write(key, record, previous), store.addHint(hintOwner, key)]).then(() => {});
 
     this.localWrites.add(write);
     write.finally(() => this.localWrites.delete(write)).catch(() => {});
@@ -210,7 +231,7 @@ export class Coordinator {
     state.replied = true;
     if (verdict === 'unreachable') return this.replyQuorumFailure(state);
     const { writer, endpoint, mainEndpoint } = this.links;
-    writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).stringField(state.context);
+    writer.begin({ type: MessageType.REPLY, requestId: state.mainRequestId }).field(state.context);
     writer.field(state.existed ? EXISTED : NOT_EXISTED);
     endpoint.send(mainEndpoint, writer.finish());
     endpoint.flushSoon();

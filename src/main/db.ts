@@ -2,7 +2,9 @@
 // buckets route each request to the first live worker of the key's preference list, which
 // coordinates it. The main thread only validates, hashes and hands frames over.
 
+import { existsSync, rmSync } from 'node:fs';
 import {
+  contextText,
   decodeContext,
   decodeRecord,
   encodeContext,
@@ -12,17 +14,21 @@ import {
   newestValue,
   type Policy,
   sameVersions,
+  soleValue,
   type VClock,
   type Version,
   versionClock,
 } from '../clock/index.js';
 import {
   type BucketProps,
+  type BucketPropsInput,
   type Config,
   checkBucketProps,
   defaultWorkerCount,
   type OpenOptions,
   parseConfig,
+  resolveQuorum,
+  type SymbolicQuorum,
 } from '../config.js';
 import { PARTITION_COUNT_DEFAULT } from '../constants.js';
 import { KvError } from '../errors.js';
@@ -31,13 +37,18 @@ import { ownershipCounts, partitionOf, preferenceLists, type Ring, replicaCounts
 import { Health, STORAGE_FAILED } from '../transport/control.js';
 import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../transport/frames.js';
 import type { WorkerStatsReply } from '../worker/protocol.js';
-import { BucketRegistry, checkBucketName } from './buckets.js';
+import { ActivityWatch } from './activity.js';
+import { type BackupResult, backupStore } from './backup.js';
+import { BUCKET_FILES, BucketRegistry, checkBucketName } from './buckets.js';
 import { DirLock } from './dir-lock.js';
+import type { EngineEventListener } from './events.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
-import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
+import { checkPartitionCount, loadOrCreateRing, RING_FILE } from './ring-file.js';
 
 export type Bytes = string | Uint8Array;
+/** r or w: a count of replicas, or Riak's 'one', 'quorum', 'all', 'default'. */
+export type Quorum = number | SymbolicQuorum;
 
 export interface GetResult {
   /** Every concurrent value (siblings); empty when the key is missing or deleted. */
@@ -60,7 +71,7 @@ export interface WriteResult {
 export interface WriteOptions {
   /** The context of the read this write is based on; without one the write is blind. */
   context?: string;
-  w?: number;
+  w?: Quorum;
   /**
    * Supersede every version older than this write on every replica, seen or not, as Redis's
    * SET and DEL do (its timestamp becomes the key's replace floor).
@@ -118,7 +129,7 @@ export interface Explanation {
 export interface Bucket {
   readonly name: string;
   readonly props: BucketProps;
-  get(key: Bytes, options?: { r?: number }): Promise<GetResult>;
+  get(key: Bytes, options?: { r?: Quorum }): Promise<GetResult>;
   put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<WriteResult>;
   delete(key: Bytes, options?: WriteOptions): Promise<WriteResult>;
   explain(key: Bytes): Promise<Explanation>;
@@ -148,15 +159,18 @@ export class Db implements Bucket {
    * pipelines SET then GET reads its own write, as it did when both went through one
    * coordinator's ring in order.
    */
-  private readonly writesInFlight = new Map<string, Promise<unknown>>();
+  private readonly writesInFlight = new Map<string, Set<Promise<unknown>>>();
   private readonly lock: DirLock;
   private readonly listsByN = new Map<number, number[][]>();
   private readonly healthyTargets = new Map<number, Uint8Array[]>();
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
+  private activity: ActivityWatch | null = null;
+  /** What open() found worth telling the operator (a flag the stored props override). */
+  readonly warnings: string[] = [];
 
-  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
+  private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock, buckets: BucketRegistry) {
     this.config = config;
     this.ring = ring;
     this.pool = pool;
@@ -167,7 +181,7 @@ export class Db implements Bucket {
       durability: config.durability,
       mapBytes: config.mapBytes,
     });
-    this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
+    this.buckets = buckets;
     this.defaultView = new BucketView(this, 'default');
   }
 
@@ -177,28 +191,53 @@ export class Db implements Bucket {
 
   static async open(options: OpenOptions): Promise<Db> {
     const config = parseConfig(options);
+    // A start that fails leaves no directory it created behind (a typo'd flag must not leave
+    // a half-made store that a second try would then open).
+    const created = !existsSync(config.dir);
     // Before anything reads or writes the directory: a second database on it would run a
     // second set of workers with the same ids over the same LMDB environments.
     const lock = DirLock.acquire(config.dir);
+    let buckets: BucketRegistry | undefined;
     try {
       const ring = loadOrCreateRing(
         config.dir,
         config.partitions ?? PARTITION_COUNT_DEFAULT,
         config.workers,
-        defaultWorkerCount(),
+        defaultWorkerCount(config.defaultBucket.n),
       );
       checkPartitionCount(ring, config.partitions, config.dir);
-      checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
-      const pool = await WorkerPool.start(config, ring);
-      return new Db(config, ring, pool, lock);
+      buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount, {
+        maxBuckets: config.maxBuckets,
+      });
+      // Stored props win (propsDisagreements): the flags' props are checked and used only
+      // when none are stored; the workers are told the n that applies.
+      const stored = buckets.storedDefault();
+      if (stored === null) checkBucketProps(config.defaultBucket, config.defaultBucket, ring.workerCount);
+      const effective: Config = stored === null ? config : { ...config, defaultBucket: stored };
+      const pool = await WorkerPool.start(effective, ring);
+      const db = new Db(effective, ring, pool, lock, buckets);
+      db.warnings.push(...propsDisagreements(options, stored));
+      return db;
     } catch (error) {
+      buckets?.close();
       lock.release();
+      if (created) rmSync(config.dir, { recursive: true, force: true });
       throw error;
     }
   }
 
   get workerCount(): number {
     return this.ring.workerCount;
+  }
+
+  /**
+   * Calls `listener` for every engine event as it happens: a worker suspected, failed,
+   * respawned or recovered, and per window the hints delivered and keys repaired by
+   * anti-entropy (src/main/events.ts; formatEvent makes a log line of one). Returns the removal.
+   */
+  onEvent(listener: EngineEventListener): () => void {
+    this.activity ??= new ActivityWatch(() => this.stats(), this.pool.events);
+    return this.pool.events.add(listener);
   }
 
   get workerIds(): readonly number[] {
@@ -209,7 +248,7 @@ export class Db implements Bucket {
    * A bucket by name. With props, they are validated, stored in the data directory and apply
    * to every later request of that bucket; without, the stored props (or the defaults) apply.
    */
-  bucket(name: string, props?: Partial<BucketProps>): Bucket {
+  bucket(name: string, props?: BucketPropsInput): Bucket {
     checkBucketName(name);
     if (props !== undefined) this.buckets.set(name, props);
     // Views hold no state of their own (props are read per request), so none is cached.
@@ -259,6 +298,28 @@ export class Db implements Bucket {
     },
   };
 
+  /**
+   * A consistent copy of the store in `dir` (new or empty) while it serves: every worker's
+   * environment, the ring and the bucket props. `open({ dir })` opens the copy.
+   */
+  backup(dir: string): Promise<BackupResult> {
+    if (this.closing !== null) return Promise.reject(new KvError('CLOSED', 'the database is closed'));
+    return backupStore(
+      {
+        dir: this.config.dir,
+        workerCount: this.ring.workerCount,
+        copyEnvironment: (slot, path) => this.reader.backup(slot, path),
+        files: [RING_FILE, ...BUCKET_FILES],
+      },
+      dir,
+    );
+  }
+
+  /** Stale replicas sent the merged record by gets since open (also in stats()). */
+  get readRepairCount(): number {
+    return this.readRepairs;
+  }
+
   private checkWorker(worker: number): number {
     if (!Number.isInteger(worker) || worker < 0 || worker >= this.ring.workerCount) {
       throw new KvError(
@@ -295,7 +356,9 @@ export class Db implements Bucket {
 
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
     let reply: WorkerStatsReply | null = null;
-    if (this.pool.alive[slot]) {
+    // A worker the detector suspects (or paused, cut off) is not asked: its answer would come
+    // at the request timeout, if ever, and hold up every report.
+    if (this.pool.reachable(slot)) {
       const id = this.pool.nextId();
       const frame = this.pool.writer.begin({ type: MessageType.STATS, requestId: id }).finish();
       reply = await this.pool.send(slot, id, frame).then(
@@ -318,7 +381,7 @@ export class Db implements Bucket {
     };
   }
 
-  get(key: Bytes, options?: { r?: number }): Promise<GetResult> {
+  get(key: Bytes, options?: { r?: Quorum }): Promise<GetResult> {
     return this.defaultView.get(key, options);
   }
 
@@ -336,31 +399,36 @@ export class Db implements Bucket {
 
   /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
+    this.activity?.stop();
     this.closing ??= this.pool
       .close()
       .then(() => this.reader.close())
-      .finally(() => this.lock.release());
+      .finally(() => {
+        this.buckets.close();
+        this.lock.release();
+      });
     return this.closing;
   }
 
   /** @internal Resolves once every write of the key in flight now has settled. */
   writesSettled(placement: Placement): Promise<unknown> | undefined {
-    return this.writesInFlight.get(Buffer.from(placement.storageKey).toString('latin1'));
+    const writes = this.writesInFlight.get(storageKeyId(placement.storageKey));
+    return writes === undefined ? undefined : Promise.allSettled(writes);
   }
 
   /** @internal Tracks a write until it settles (see writesInFlight). */
   trackWrite<T>(placement: Placement, write: Promise<T>): Promise<T> {
-    const id = Buffer.from(placement.storageKey).toString('latin1');
-    const settled = write.then(
-      () => {},
-      () => {},
-    );
-    const previous = this.writesInFlight.get(id);
-    const all = previous === undefined ? settled : Promise.all([previous, settled]);
-    this.writesInFlight.set(id, all);
-    all.then(() => {
-      if (this.writesInFlight.get(id) === all) this.writesInFlight.delete(id);
-    });
+    const id = storageKeyId(placement.storageKey);
+    let writes = this.writesInFlight.get(id);
+    if (writes === undefined) {
+      writes = new Set();
+      this.writesInFlight.set(id, writes);
+    }
+    writes.add(write);
+    const settled = () => {
+      if (writes.delete(write) && writes.size === 0) this.writesInFlight.delete(id);
+    };
+    write.then(settled, settled);
     return write;
   }
 
@@ -385,6 +453,32 @@ export class Db implements Bucket {
       );
     }
     this.reader.refresh();
+    return this.readAgreeing(placement, slots) ?? this.reconcileReplicas(placement, slots, policy);
+  }
+
+  /**
+   * The common case of a get, without decoding: every replica read holds the same bytes, one
+   * version or none. Null when they differ or the record needs decoding (then the replicas
+   * are read again and reconciled).
+   */
+  private readAgreeing(placement: Placement, slots: readonly number[]): GetResult | null {
+    let first: Buffer | undefined;
+    for (let i = 0; i < slots.length; i++) {
+      const record = this.reader.read(slots[i] as number, placement.storageKey);
+      // The read buffer is reused by the next read: keep a copy of the first to compare with.
+      if (i === 0) first = record === undefined ? undefined : Buffer.from(record);
+      else if (record === undefined ? first !== undefined : first === undefined || !first.equals(record))
+        return null;
+    }
+    if (first === undefined) return new ReadOutcome([], null, []);
+    const value = soleValue(first);
+    if (value === undefined) return null;
+    if (value === null) return new ReadOutcome([], null, first);
+    const buffer = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return new ReadOutcome([buffer], buffer, first);
+  }
+
+  private reconcileReplicas(placement: Placement, slots: readonly number[], policy: Policy): GetResult {
     const answers: Version[][] = [];
     let merged: Version[] = [];
     for (const slot of slots) {
@@ -400,7 +494,7 @@ export class Db implements Bucket {
         values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
     }
     const newest = newestValue(merged) === undefined ? null : (values[values.length - 1] ?? null);
-    return { values, newest, context: encodeContext(joinClocks(merged)) };
+    return new ReadOutcome(values, newest, merged);
   }
 
   private repair(
@@ -573,6 +667,60 @@ export class Db implements Bucket {
   }
 }
 
+/**
+ * A get's answer. The context's text is made when asked for: Redis's GET never asks, and
+ * joining the clocks and encoding them was a fifth of a get's work.
+ */
+class ReadOutcome implements GetResult {
+  readonly values: Buffer[];
+  readonly newest: Buffer | null;
+  /** The reconciled versions, or the one record every replica agreed on (decoded if asked). */
+  readonly #merged: readonly Version[] | Uint8Array;
+  #context: string | null = null;
+
+  constructor(values: Buffer[], newest: Buffer | null, merged: readonly Version[] | Uint8Array) {
+    this.values = values;
+    this.newest = newest;
+    this.#merged = merged;
+  }
+
+  get context(): string {
+    const merged = this.#merged;
+    this.#context ??= encodeContext(joinClocks(merged instanceof Uint8Array ? decodeRecord(merged) : merged));
+    return this.#context;
+  }
+
+  toJSON(): GetResult {
+    return { values: this.values, newest: this.newest, context: this.context };
+  }
+}
+
+/** A write's answer: the context arrives as bytes from the coordinator; its text is made when asked for. */
+class WriteOutcome implements WriteResult {
+  readonly existed: boolean;
+  readonly #bytes: Uint8Array;
+  #context: string | null = null;
+
+  constructor(bytes: Uint8Array, existed: boolean) {
+    this.#bytes = bytes;
+    this.existed = existed;
+  }
+
+  get context(): string {
+    this.#context ??= contextText(this.#bytes);
+    return this.#context;
+  }
+
+  toJSON(): WriteResult {
+    return { context: this.context, existed: this.existed };
+  }
+}
+
+/** A storage key as a map key (latin1 maps bytes to characters one to one). */
+function storageKeyId(storageKey: Uint8Array): string {
+  return Buffer.from(storageKey.buffer, storageKey.byteOffset, storageKey.byteLength).toString('latin1');
+}
+
 const EMPTY = new Uint8Array(0);
 const HEALTH_NAMES = ['up', 'suspect', 'down'] as const;
 
@@ -590,7 +738,7 @@ class BucketView implements Bucket {
     return this.db.buckets.props(this.name);
   }
 
-  async get(key: Bytes, options: { r?: number } = {}): Promise<GetResult> {
+  async get(key: Bytes, options: { r?: Quorum } = {}): Promise<GetResult> {
     const props = this.props;
     const r = quorum('r', options.r, props);
     const placement = this.db.place(this.name, key);
@@ -618,6 +766,7 @@ class BucketView implements Bucket {
     flags: number,
   ): Promise<WriteResult> {
     const props = this.props;
+    this.db.buckets.checkRoom(this.name);
     const w = quorum('w', options.w, props);
     const context = options.context ?? '';
     if (typeof context !== 'string') {
@@ -635,12 +784,12 @@ class BucketView implements Bucket {
     );
     this.db.reader.noteCommit();
     this.db.buckets.noteWrite(this.name);
-    return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1'), existed: existed?.[0] === 1 };
+    return new WriteOutcome(contextOut ?? EMPTY, existed?.[0] === 1);
   }
 }
 
-function quorum(name: 'r' | 'w', asked: number | undefined, props: BucketProps): number {
-  if (asked === undefined) return props[name];
+function quorum(name: 'r' | 'w', symbolic: Quorum | undefined, props: BucketProps): number {
+  const asked = resolveQuorum(symbolic, props.n, props[name]) as number;
   if (!Number.isInteger(asked) || asked < 1 || asked > props.n) {
     throw new KvError(
       'BAD_REQUEST',
@@ -648,6 +797,24 @@ function quorum(name: 'r' | 'w', asked: number | undefined, props: BucketProps):
     );
   }
   return asked;
+}
+
+/**
+ * The rule: a bucket's stored props win. The default bucket's n, r, w and policy given to
+ * open() (ringkv start --n/--r/--w/--policy) apply only while it has none stored; they are
+ * stored at its first write or props PUT, and changed after that with a props PUT.
+ */
+function propsDisagreements(options: OpenOptions, stored: BucketProps | null): string[] {
+  if (stored === null) return [];
+  const warnings: string[] = [];
+  for (const name of ['n', 'r', 'w', 'policy'] as const) {
+    const asked = options[name];
+    if (asked === undefined || asked === stored[name]) continue;
+    warnings.push(
+      `${name}=${asked} (--${name}) is ignored: ${options.dir} stores the default bucket's ${name}=${stored[name]}, and stored props win over flags; change it with PUT /buckets/default/props`,
+    );
+  }
+  return warnings;
 }
 
 export async function open(options: OpenOptions): Promise<Db> {

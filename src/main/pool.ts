@@ -42,6 +42,7 @@ import { createMesh, Endpoint, type MeshLayout } from '../transport/endpoint.js'
 import { copyField, decodeFrame, FrameWriter, fieldText, MessageType } from '../transport/frames.js';
 import { TreeGenerations } from '../transport/tree-generations.js';
 import type { WorkerConfig, WorkerEvent } from '../worker/protocol.js';
+import { EventHub } from './events.js';
 import { Liveness } from './liveness.js';
 
 /** A reply's fields, copied out of shared memory. */
@@ -68,6 +69,10 @@ export class WorkerPool {
   allUp = false;
   readonly control: Control;
   readonly respawns: number[] = [];
+  /** Health changes as they happen (suspect, failed, respawned, recovered). */
+  readonly events = new EventHub();
+  /** Why each worker's thread last ended, for the log line of its exit. */
+  private readonly lastError: (string | null)[] = [];
   readonly writer = new FrameWriter();
   private readonly endpoint: Endpoint;
   private readonly layout: MeshLayout;
@@ -298,6 +303,7 @@ export class WorkerPool {
       });
       thread.on('error', (error) => {
         if (process.env.RINGKV_DEBUG) console.error(`worker ${slot} error ${error.stack}`);
+        this.lastError[slot] = error.message;
         clearTimeout(timer);
         if (!this.closing && error.message.includes('fault injection') === false) {
           process.emitWarning(`ringkv worker ${slot} died: ${error.stack ?? error.message}`);
@@ -307,7 +313,7 @@ export class WorkerPool {
       thread.on('exit', (code) => {
         if (process.env.RINGKV_DEBUG) console.error(`worker ${slot} exit ${code}`);
         clearTimeout(timer);
-        this.onExit(slot);
+        this.onExit(slot, code);
       });
     });
   }
@@ -317,19 +323,24 @@ export class WorkerPool {
    * pool is closing it is started again on its own data directory after a growing backoff
    * (the ring does not change for a temporary failure).
    */
-  private onExit(slot: number): void {
+  private onExit(slot: number, code: number): void {
     this.alive[slot] = false;
     this.endpoint.discardOutbox(slot);
     this.publishHealth(slot, Health.DOWN);
     if (this.closing) return;
     const delayMs = this.backoffMs[slot] as number;
     this.backoffMs[slot] = Math.min(delayMs * 2, RESPAWN_BACKOFF_MS_MAX);
+    const reason = this.lastError[slot] ?? `its thread exited with code ${code}`;
+    this.lastError[slot] = null;
+    this.events.emit({ kind: 'failed', worker: slot, reason, retryInMs: delayMs });
     setTimeout(() => {
       if (this.closing) return;
       this.respawns[slot] = (this.respawns[slot] as number) + 1;
       this.startWorker(slot).then(
         () => {
           this.backoffMs[slot] = RESPAWN_BACKOFF_MS_MIN;
+          const respawns = this.respawns[slot] as number;
+          this.events.emit({ kind: 'respawned', worker: slot, respawns, threadId: this.threadId(slot) });
         },
         () => {}, // its exit schedules the next try
       );
@@ -361,7 +372,10 @@ export class WorkerPool {
       }
       const stalled = verdict === 'suspect';
       if (this.control.get(slot, TIMED_OUT_AT) !== 0 && !stalled) this.probe(slot);
-      this.publishHealth(slot, stalled || this.probeFailed[slot] ? Health.SUSPECT : Health.UP);
+      if (stalled) this.publishHealth(slot, Health.SUSPECT, 'owes answers and its heartbeat stalled');
+      else if (this.probeFailed[slot])
+        this.publishHealth(slot, Health.SUSPECT, 'a request timed out and a probe went unanswered');
+      else this.publishHealth(slot, Health.UP);
     }
     this.allUp = this.health.every((state) => state === Health.UP);
   }
@@ -412,9 +426,15 @@ export class WorkerPool {
     );
   }
 
-  private publishHealth(slot: number, state: HealthState): void {
-    if (this.health[slot] === state) return;
+  private publishHealth(slot: number, state: HealthState, reason = ''): void {
+    const previous = this.health[slot];
+    if (previous === state) return;
     this.health[slot] = state;
+    if (!this.closing && state === Health.SUSPECT)
+      this.events.emit({ kind: 'suspect', worker: slot, reason });
+    if (!this.closing && state === Health.UP && previous === Health.SUSPECT) {
+      this.events.emit({ kind: 'recovered', worker: slot });
+    }
     this.control.set(slot, HEALTH, state);
     this.allUp = this.health.every((s) => s === Health.UP);
     if (state !== Health.UP) this.failOver(slot);

@@ -68,6 +68,13 @@ export class ReplicaReader {
       : found;
   }
 
+  /** Copies a worker's environment into `path` (an existing empty directory) from one snapshot. */
+  backup(slot: number, path: string): Promise<void> {
+    const root = this.roots[slot];
+    if (root === undefined) return Promise.reject(new Error(`no environment for worker ${slot}`));
+    return root.backup(path, false);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.roots.map((root) => root.close()));
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KvError } from '../errors.js';
 import { createRing, type Ring, ringFromJson, ringToJson } from '../ring/index.js';
 
-const RING_FILE = 'ring.json';
+export const RING_FILE = 'ring.json';
 const FORMAT = 1;
 
 export function loadOrCreateRing(

@@ -15,8 +15,15 @@ import { copyField, type Frame, FrameFlag, MessageType, type MessageTypeCode } f
 import { type Links, newWorkerStats } from './links.js';
 
 const EMPTY = new Uint8Array(0);
+const FAST_OUTCOME: MergeOutcome = { changed: true, existed: false };
 const EXISTED = Uint8Array.of(1);
 const NOT_EXISTED = Uint8Array.of(0);
+
+/** A key's local record and its decoded versions (see Replica.localVersions). */
+export interface LocalRecord {
+  readonly record: Uint8Array | undefined;
+  readonly versions: Version[];
+}
 
 export interface MergeOutcome {
   /** The merge changed the local record, which was then committed. */
@@ -37,10 +44,13 @@ export class Replica {
     this.links = links;
   }
 
-  /** This worker's versions of a key, decoded (and so copied out of LMDB's read buffer). */
-  localVersions(key: Uint8Array): Version[] {
+  /**
+   * This worker's versions of a key, decoded (and so copied out of LMDB's read buffer), and the
+   * bytes they came from: a write made in the same synchronous step passes them on to the store.
+   */
+  localVersions(key: Uint8Array): LocalRecord {
     const record = this.links.store.read(key);
-    return record === undefined ? [] : decodeRecord(record);
+    return { record, versions: record === undefined ? [] : decodeRecord(record) };
   }
 
   /**
@@ -48,13 +58,36 @@ export class Replica {
    * when the merge changes nothing (a repeat delivery or an already-repaired replica).
    */
   async mergeAndWrite(key: Uint8Array, incoming: readonly Version[], policy: Policy): Promise<MergeOutcome> {
-    const local = this.localVersions(key);
+    const previous = this.localVersions(key);
+    const local = previous.versions;
     const existed = newestValue(local) !== undefined;
     const merged = mergeVersions(local, incoming, policy);
     if (sameVersions(merged, local)) return { changed: false, existed };
     this.stats.replicaWrites++;
-    await this.links.store.write(key, encodeRecord(merged));
+    await this.links.store.write(key, encodeRecord(merged), previous);
     return { changed: true, existed };
+  }
+
+  /**
+   * A coordinator's record made from `base` (empty: from nothing). When this replica holds
+   * exactly the base, the merge would give the record back: it is stored as it came. Otherwise
+   * it is merged as any other. `existed` is false on the fast path: the coordinator held the
+   * same bytes and has answered for them.
+   */
+  private writeOverBase(
+    key: Uint8Array,
+    record: Uint8Array,
+    base: Uint8Array,
+    policy: Policy,
+  ): Promise<MergeOutcome> {
+    const local = this.links.store.read(key);
+    const same =
+      local === undefined
+        ? base.length === 0
+        : Buffer.from(local.buffer, local.byteOffset, local.byteLength).equals(base);
+    if (!same) return this.mergeAndWrite(key, decodeRecord(record), policy);
+    this.stats.replicaWrites++;
+    return this.links.store.write(key, copyField(record), { record: local }).then(() => FAST_OUTCOME);
   }
 
   /**
@@ -69,10 +102,12 @@ export class Replica {
 
   replicate(from: number, frame: Frame, acknowledge: boolean): void {
     const key = copyField(frame.fields[0]);
-    const incoming = decodeRecord(frame.fields[1] ?? EMPTY);
     const policy = frameToPolicy(frame.flags);
-    const hintOwner = frame.fields[2]?.[0];
-    const merged = this.mergeAndWrite(key, incoming, policy);
+    const based = (frame.flags & FrameFlag.BASED) !== 0;
+    const hintOwner = frame.fields[based ? 3 : 2]?.[0];
+    const merged = based
+      ? this.writeOverBase(key, frame.fields[1] ?? EMPTY, frame.fields[2] ?? EMPTY, policy)
+      : this.mergeAndWrite(key, decodeRecord(frame.fields[1] ?? EMPTY), policy);
     // A stand-in keeps the version like any replica, plus a durable hint naming its owner.
     const done =
       hintOwner === undefined

@@ -1,6 +1,8 @@
 // Request counters and latency histograms shared by the RESP and HTTP servers, exposed as
 // Prometheus text on GET /metrics and summarised in INFO and GET /stats. One registry per
 // server instance (not prom-client's global one), so tests can run several side by side.
+// Label children are bound once per (protocol, command, outcome) and kept: resolving labels
+// hashes them, which is too much work to repeat on every request.
 import { Counter, Histogram, Registry } from 'prom-client';
 
 export type Protocol = 'resp' | 'http';
@@ -19,11 +21,31 @@ export const LATENCY_BUCKETS_S: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5,
 ];
 
+interface CounterChild {
+  inc(value?: number): void;
+}
+
+interface HistogramChild {
+  observe(value: number): void;
+}
+
+/** A request's bound children: its count, its latency, and (for failures) its error code's count. */
+interface Series {
+  requests: CounterChild;
+  latency: HistogramChild;
+  errors: CounterChild | null;
+}
+
+/** Bound series at most: commands and outcomes are both from fixed sets, so this is never reached in practice. */
+const SERIES_MAX = 10_000;
+
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'protocol' | 'command' | 'outcome'>;
   private readonly latency: Histogram<'protocol' | 'command'>;
   private readonly connections: Counter<'protocol'>;
+  private readonly errors: Counter<'protocol' | 'code'>;
+  private readonly series = new Map<string, Series>();
   private commandCount = 0;
   private errorCount = 0;
 
@@ -41,6 +63,12 @@ export class ServerMetrics {
       buckets: [...LATENCY_BUCKETS_S],
       registers: [this.registry],
     });
+    this.errors = new Counter({
+      name: 'ringkv_errors_total',
+      help: 'Requests that failed, by protocol and error code.',
+      labelNames: ['protocol', 'code'],
+      registers: [this.registry],
+    });
     this.connections = new Counter({
       name: 'ringkv_connections_total',
       help: 'Connections accepted, by protocol.',
@@ -52,9 +80,22 @@ export class ServerMetrics {
   /** Records one finished request; `outcome` is 'ok' or an error code. */
   observe(protocol: Protocol, command: string, seconds: number, outcome: string): void {
     this.commandCount++;
-    if (outcome !== 'ok') this.errorCount++;
-    this.requests.inc({ protocol, command, outcome });
-    this.latency.observe({ protocol, command }, seconds);
+    const key = `${protocol} ${command} ${outcome}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = {
+        requests: this.requests.labels({ protocol, command, outcome }),
+        latency: this.latency.labels({ protocol, command }),
+        errors: outcome === 'ok' ? null : this.errors.labels({ protocol, code: outcome }),
+      };
+      if (this.series.size < SERIES_MAX) this.series.set(key, series);
+    }
+    series.requests.inc();
+    series.latency.observe(seconds);
+    if (series.errors !== null) {
+      this.errorCount++;
+      series.errors.inc();
+    }
   }
 
   connectionOpened(protocol: Protocol): void {

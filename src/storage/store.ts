@@ -34,6 +34,14 @@ const ASYNC_SYNC_INTERVAL_MS = 1000;
 /** lmdb-js marks the reused buffer getBinaryFast returns (not in its typings). */
 type FastBuffer = Buffer & { isGlobal?: boolean };
 
+/**
+ * The record a caller read just before writing, in the same synchronous step (so no other
+ * write or read came between): spares the write a second read for its observer.
+ */
+export interface Previous {
+  readonly record: Uint8Array | undefined;
+}
+
 /** A pending removal in `pending`, one object per removal so each knows if it is the newest: reads see no record. */
 interface Removal {
   readonly removed: true;
@@ -171,10 +179,11 @@ export class Store {
    * `sync`). Rejects with KvError STORAGE when the commit fails (full disk), and at once,
    * without writing, while the store is failed.
    */
-  async write(key: Uint8Array, record: Uint8Array): Promise<void> {
+  async write(key: Uint8Array, record: Uint8Array, previous?: Previous): Promise<void> {
     this.checkWritable();
     const id = keyString(key);
-    const before = this.read(key);
+    // The caller read the key in the same synchronous step: its view is still the record now.
+    const before = previous === undefined ? this.read(key) : previous.record;
     this.observer?.(key, before, record);
     this.countTombstones(before, record);
     this.pending.set(id, record);

@@ -44,6 +44,12 @@ export const FrameFlag = {
   LWW: 2,
   /** The put supersedes every version the coordinator holds (plain SET and DEL). */
   REPLACE: 4,
+  /**
+   * A REPLICATE carries, after the record, the record its coordinator made it from (empty:
+   * none). A replica holding exactly those bytes stores the new record as it is, without
+   * decoding or merging: the merge would give the new record back.
+   */
+  BASED: 8,
 } as const;
 
 /**

@@ -91,7 +91,7 @@ t.test('ringkv status prints a running server’s stats; SIGINT stops the server
   const dir = freshDir(t, 'cli-status');
   const server = await startServer(dir, ['--workers', '3']);
   t.teardown(() => server.child.kill('SIGKILL'));
-  const status = await run(['status', '--http-port', String(server.httpPort)]);
+  const status = await run(['status', '--json', '--http-port', String(server.httpPort)]);
   t.equal(status.code, 0, 'status exits 0');
   t.match(status.stdout, /^\{\n {2}"uptimeMs"/, 'it prints the server’s stats as JSON');
   const printed = JSON.parse(status.stdout || '{"workers":[]}') as {

@@ -106,3 +106,76 @@ t.test('SIGTERM during a write load exits 0 and loses no acknowledged write', as
   second.child.kill('SIGTERM');
   t.equal((await once(second.child, 'exit'))[0], 0);
 });
+
+t.test('every start flag is in --help and in the README', async (t) => {
+  const { START_FLAGS } = await import('../../src/cli/options.js');
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const { stdout } = await run(['--help']);
+  for (const flag of START_FLAGS) {
+    t.match(stdout, new RegExp(`--${flag}\\b`), `--${flag} in --help`);
+    t.match(readme, new RegExp(`--${flag}\\b`), `--${flag} in the README`);
+  }
+  t.match(stdout, /Stored props win over these four flags/, '--help states the flag/props rule');
+  t.match(readme, /[Ss]tored props win/, 'and so does the README');
+});
+
+t.test('a start whose flags disagree with the stored props warns that the stored ones win', async (t) => {
+  const dir = `${freshDir(t, 'cli-props')}/data`;
+  const first = await startServer(dir, ['--workers', '2', '--n', '2', '--r', '1', '--w', '1']);
+  const put = await fetch(`http://127.0.0.1:${first.httpPort}/buckets/default/keys/k`, {
+    method: 'PUT',
+    body: 'v',
+  });
+  t.equal(put.status, 204, 'a first write stores the default bucket props');
+  first.child.kill('SIGTERM');
+  await once(first.child, 'exit');
+  const second = await startServer(dir, ['--w', '2', '--r', '1']);
+  t.teardown(() => {
+    second.child.kill('SIGTERM');
+  });
+  t.match(
+    second.output(),
+    /ringkv: warning: w=2 \(--w\) is ignored: .* stores the default bucket's w=1, and stored props win over flags; change it with PUT \/buckets\/default\/props/,
+  );
+  t.notMatch(second.output(), /r=1 \(--r\) is ignored/, 'a flag that agrees is not warned about');
+  t.match(second.output(), /default bucket n=2 r=1 w=1/, 'the banner shows what applies');
+});
+
+t.test('a start that fails (taken port, bad n) creates no data directory', async (t) => {
+  const { createServer } = await import('node:net');
+  const { existsSync } = await import('node:fs');
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const dir = `${freshDir(t, 'cli-taken')}/data`;
+  const onTaken = await run(['start', '--dir', dir, '--port', String(port), '--http-port', '0']);
+  t.equal(onTaken.code, 2);
+  t.match(onTaken.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is in use; pick another with --port`));
+  t.notOk(existsSync(dir), 'no directory after a taken RESP port');
+  const httpTaken = await run(['start', '--dir', dir, '--port', '0', '--http-port', String(port)]);
+  t.match(httpTaken.stderr, /pick another with --http-port/);
+  t.notOk(existsSync(dir), 'no directory after a taken HTTP port');
+  const badN = await run(['start', '--dir', dir, '--workers', '2', '--port', '0', '--http-port', '0']);
+  t.equal(badN.code, 2);
+  t.notOk(existsSync(dir), 'no directory after n above the worker count');
+});
+
+t.test('ringkv status prints a table of the workers, and --json the /stats document', async (t) => {
+  const server = await startServer(`${freshDir(t, 'cli-status')}/data`, ['--workers', '2', '--n', '2']);
+  t.teardown(() => {
+    server.child.kill('SIGTERM');
+  });
+  const table = await run(['status', '--http-port', String(server.httpPort)]);
+  t.equal(table.code, 0);
+  const lines = table.stdout.split('\n');
+  t.match(lines[0], /^Status: ok \(2 of 2 workers up\), 256 partitions/);
+  t.match(lines[1], /^worker\s+health\s+storage\s+owned\s+replicas\s+keys\s+hints\s+repaired\s+respawns$/);
+  t.match(lines[2], /^0\s+up\s+ok\s+128\s+256\s+0\s+0\s+0\s+0$/);
+  t.match(lines[3], /^1\s+up\s+ok\s+128\s+256\s+0\s+0\s+0\s+0$/);
+  const json = await run(['status', '--json', '--http-port', String(server.httpPort)]);
+  const stats = JSON.parse(json.stdout) as { health: { status: string }; workers: unknown[] };
+  t.equal(stats.health.status, 'ok');
+  t.equal(stats.workers.length, 2);
+});

@@ -170,7 +170,14 @@ t.test('GET /health answers 200 ok when every worker is alive and its storage co
   t.equal(response.status, 200);
   t.same(await response.json(), {
     status: 'ok',
-    workers: { up: 3, total: 3, states: ['up', 'up', 'up'], storage: ['ok', 'ok', 'ok'] },
+    workers: {
+      up: 3,
+      suspect: 0,
+      down: 0,
+      total: 3,
+      states: ['up', 'up', 'up'],
+      storage: ['ok', 'ok', 'ok'],
+    },
     storage: { status: 'ok', failedWorkers: [], writesPossible: true },
     quorum: { r: 2, w: 2 },
   });
@@ -207,18 +214,22 @@ t.test('an unknown route answers 404 JSON and a wrong method answers 405 with Al
   await ring.arrayBuffer();
 });
 
-t.test('/admin answers 403 FORBIDDEN naming --fault-injection when fault injection is off', async (t) => {
-  for (const [method, path] of [
-    ['GET', '/admin'],
-    ['POST', '/admin/workers/1/kill'],
-  ] as const) {
-    const response = await fetch(url(path), { method });
-    t.equal(response.status, 403, `${method} ${path}`);
-    const { error } = (await response.json()) as ErrorBody;
-    t.equal(error.code, 'FORBIDDEN');
-    t.match(error.message, /--fault-injection/);
-  }
-});
+t.test(
+  'the fault routes answer 403 FORBIDDEN naming --fault-injection when fault injection is off',
+  async (t) => {
+    for (const [method, path] of [
+      ['GET', '/admin/workers/1/kill'],
+      ['POST', '/admin/workers/1/kill'],
+      ['POST', '/admin/hints/drop'],
+    ] as const) {
+      const response = await fetch(url(path), { method });
+      t.equal(response.status, 403, `${method} ${path}`);
+      const { error } = (await response.json()) as ErrorBody;
+      t.equal(error.code, 'FORBIDDEN');
+      t.match(error.message, /--fault-injection/);
+    }
+  },
+);
 
 t.test('with fault injection on, /admin pauses and heals a worker and /health follows', async (t) => {
   const server = await startHttpServer(stack.db, {

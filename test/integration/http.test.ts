@@ -60,10 +60,16 @@ t.test('a PUT answers 204 with a context, and a GET returns the raw bytes with 2
   t.equal(await read.text(), 'hello');
 });
 
-t.test('a GET of a key never written answers 404', async (t) => {
-  const read = await fetch(keyUrl('never-written'));
-  t.equal(read.status, 404);
-  await read.arrayBuffer();
+t.test('a GET of a key never written answers 404 with the JSON error form, Accept or not', async (t) => {
+  for (const headers of [{}, { accept: 'application/json' }]) {
+    const read = await fetch(keyUrl('never-written'), { headers });
+    t.equal(read.status, 404);
+    t.match(read.headers.get('content-type'), /^application\/json/);
+    const body = (await read.json()) as { error: { code: string; message: string }; values: unknown[] };
+    t.equal(body.error.code, 'NOT_FOUND');
+    t.match(body.error.message, /no value stored/);
+    t.same(body.values, []);
+  }
 });
 
 t.test('with Accept: application/json a single value comes back as 200 JSON in base64', async (t) => {
@@ -263,3 +269,68 @@ t.test(
       );
   },
 );
+
+t.test(
+  "Riak's symbolic quorums are taken in ?r= and ?w= and in props, stored as the number they mean",
+  async (t) => {
+    for (const query of ['?r=one', '?r=quorum', '?r=all', '?r=default']) {
+      const read = await fetch(`${keyUrl('plain')}${query}`);
+      t.equal(read.status, 200, query);
+      await read.arrayBuffer();
+    }
+    for (const query of ['?w=one', '?w=quorum', '?w=all', '?w=default']) {
+      const written = await fetch(`${keyUrl('symbolic')}${query}`, { method: 'PUT', body: 'v' });
+      t.equal(written.status, 204, query);
+      await written.arrayBuffer();
+    }
+    const unknown = await fetch(`${keyUrl('plain')}?r=most`);
+    t.equal(unknown.status, 400);
+    t.match(((await unknown.json()) as ErrorBody).error.message, /'one', 'quorum', 'all', 'default'/);
+    const propsUrl = url('/buckets/symbolic/props');
+    const set = await fetch(propsUrl, {
+      method: 'PUT',
+      body: JSON.stringify({ props: { r: 'one', w: 'all' } }),
+    });
+    t.equal(set.status, 204);
+    t.same(((await (await fetch(propsUrl)).json()) as { props: object }).props, {
+      n: 3,
+      r: 1,
+      w: 3,
+      policy: 'siblings',
+    });
+    const quorum = await fetch(propsUrl, {
+      method: 'PUT',
+      body: JSON.stringify({ r: 'quorum', w: 'default' }),
+    });
+    t.equal(quorum.status, 204);
+    const props = ((await (await fetch(propsUrl)).json()) as { props: { r: number; w: number } }).props;
+    t.equal(props.r, 2, 'quorum of n=3 is 2');
+    t.equal(props.w, 3, "'default' keeps the bucket's w");
+    const bad = await fetch(propsUrl, { method: 'PUT', body: JSON.stringify({ w: 'many' }) });
+    t.equal(bad.status, 400);
+    await bad.arrayBuffer();
+  },
+);
+
+t.test('POST /buckets/{b}/keys stores the value under a generated key named in Location (201)', async (t) => {
+  const keys = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const created = await fetch(url('/buckets/a%20b/keys'), { method: 'POST', body: `generated ${i}` });
+    t.equal(created.status, 201);
+    const location = created.headers.get('location') ?? '';
+    t.match(location, /^\/buckets\/a%20b\/keys\/[A-Za-z0-9_-]{20}$/);
+    t.ok(created.headers.get('x-context'), 'with the new version context');
+    const body = (await created.json()) as { bucket: string; key: string };
+    t.equal(location.endsWith(`/${body.key}`), true);
+    t.equal(body.bucket, 'a b');
+    keys.add(body.key);
+    const read = await fetch(url(location));
+    t.equal(read.status, 200);
+    t.equal(await read.text(), `generated ${i}`, 'the Location reads the value back');
+  }
+  t.equal(keys.size, 3, 'every POST makes a new key');
+  const wrong = await fetch(url('/buckets/b/keys'), { method: 'GET' });
+  t.equal(wrong.status, 405);
+  t.equal(wrong.headers.get('allow'), 'POST');
+  await wrong.arrayBuffer();
+});

@@ -217,9 +217,9 @@ t.test('INFO answers the server, clients, stats, keyspace and ringkv sections', 
   t.match(all, /total_commands_processed:[1-9]/);
   const ring = await redis.info('ringkv');
   t.notMatch(ring, '# Server', 'a section alone is only that section');
-  t.match(ring, /workers_alive:3\r\nworkers_total:3\r\n/);
+  t.match(ring, /status:ok\r\nworkers_up:3\r\nworkers_suspect:0\r\nworkers_down:0\r\nworkers_total:3\r\n/);
   t.match(ring, /default_bucket_n:3\r\ndefault_bucket_r:2\r\ndefault_bucket_w:2\r\n/);
-  t.match(ring, /worker0:alive=1,worker_id=\d+,partitions_owned=\d+/);
+  t.match(ring, /worker0:health=up,respawns=0,worker_id=\d+,partitions_owned=\d+/);
   t.match(await redis.info('keyspace'), /^# Keyspace\r\n$/);
 });
 

@@ -278,8 +278,8 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'cli/main.js',
-        search: 'console.log(JSON.stringify(await response.json(), null, 2));',
-        replace: 'await response.json();',
+        search: 'console.log(json ? JSON.stringify(stats, null, 2) : statusTable(stats));',
+        replace: 'void statusTable;',
       },
     ],
     tests: ['integration/cli-durability.test.js'],
@@ -321,6 +321,21 @@ export const MUTANTS: Mutant[] = [
     tests: ['integration/contexts.test.js'],
     expect:
       /returns a context that covers its write|superseded its own writes|answer one value|PUT \d returns a context/,
+  },
+  {
+    name: 'replicate-overwrites-without-base',
+    breaks:
+      "a replica stores a coordinator's record as it came even when it holds more than the record it was made from",
+    patches: [
+      {
+        file: 'replica/replica.js',
+        search:
+          '        if (!same)\n            return this.mergeAndWrite(key, decodeRecord(record), policy);\n',
+        replace: '',
+      },
+    ],
+    tests: ['faults/replicate-base.test.js'],
+    expect: /keeps the value the stand-in never saw/,
   },
   {
     name: 'build-a',

@@ -2,8 +2,9 @@
 // parameters and query), and the request-side helpers: path percent-decoding, quorum overrides
 // from the query, content negotiation, and a body reader that stops at its size limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SYMBOLIC_QUORUMS } from '../../config.js';
 import { KvError } from '../../errors.js';
-import type { Db } from '../../main/db.js';
+import type { Db, Quorum } from '../../main/db.js';
 import type { DashboardFeed } from '../dashboard/feed.js';
 import type { ServerMetrics } from '../metrics.js';
 
@@ -79,12 +80,20 @@ export function decodeBucket(segment: string): string {
 
 const QUORUM_PATTERN = /^[0-9]{1,3}$/;
 
-/** `?r=` or `?w=` as a number, or undefined when absent; the engine checks it against n. */
-export function quorumParam(query: URLSearchParams, name: 'r' | 'w'): number | undefined {
+/**
+ * `?r=` or `?w=` as a number or one of Riak's symbolic quorums ('one', 'quorum', 'all',
+ * 'default'), or undefined when absent; the engine resolves it and checks it against n.
+ */
+export function quorumParam(query: URLSearchParams, name: 'r' | 'w'): Quorum | undefined {
   const text = query.get(name);
   if (text === null) return undefined;
+  const symbolic = SYMBOLIC_QUORUMS.find((known) => known === text);
+  if (symbolic !== undefined) return symbolic;
   if (!QUORUM_PATTERN.test(text)) {
-    throw new KvError('BAD_REQUEST', `${name} must be a positive integer; got ${JSON.stringify(text)}`);
+    throw new KvError(
+      'BAD_REQUEST',
+      `${name} must be a positive integer or 'one', 'quorum', 'all', 'default'; got ${JSON.stringify(text)}`,
+    );
   }
   return Number(text);
 }

@@ -1,19 +1,21 @@
-// The key routes: GET, PUT and DELETE of /buckets/{bucket}/keys/{key}, and GET
-// /explain/{bucket}/{key}. Values travel as raw bytes; siblings and JSON clients get
+// The key routes: GET, PUT and DELETE of /buckets/{bucket}/keys/{key}, POST
+// /buckets/{bucket}/keys (a new key with a generated name), and GET /explain/{bucket}/{key}. Values travel as raw bytes; siblings and JSON clients get
 // `{ "context", "values": [base64…] }`; the context always travels in the X-Context header.
+import { randomBytes } from 'node:crypto';
 import type { WriteOptions } from '../../main/db.js';
 import { contextHeader, type Exchange, type Handler, quorumParam, readBody, wantsJson } from './exchange.js';
 import { sendBytes, sendEmpty, sendJson } from './reply.js';
 
-/** 404 when nothing is stored (a tombstone's context still comes back in X-Context). */
+/** 404 (JSON, as every error) when nothing is stored; a tombstone's context still comes back in X-Context. */
 export const getKey: Handler = async ({ db }, { req, res, query, bucket, key }) => {
   const r = quorumParam(query, 'r');
   const { values, context } = await db.bucket(bucket).get(key, r === undefined ? {} : { r });
   const headers: Record<string, string> = context === '' ? {} : { 'X-Context': context };
   const json = wantsJson(req);
   if (values.length === 0) {
-    if (json) sendJson(res, 404, { context, values: [] }, headers);
-    else sendBytes(res, 404, 'not found\n', { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+    // The error form every route answers, plus what a read of nothing still carries.
+    const error = { code: 'NOT_FOUND', message: `no value stored under this key in bucket ${bucket}` };
+    sendJson(res, 404, { error, context, values: [] }, headers);
     return;
   }
   if (values.length === 1 && !json) {
@@ -45,6 +47,19 @@ export const putKey: Handler = async ({ db }, exchange) => {
   const value = await readBody(exchange, db.config.maxValueBytes, 'the value');
   const { context } = await db.bucket(exchange.bucket).put(exchange.key, value, options);
   sendEmpty(exchange.res, 204, { 'X-Context': context });
+};
+
+/** Generated key names: 120 random bits, URL-safe, as Riak's POST without a key does. */
+const GENERATED_KEY_BYTES = 15;
+
+/** POST /buckets/{bucket}/keys: stores the value under a new random key; 201 with the key in Location. */
+export const postKey: Handler = async ({ db }, exchange) => {
+  const options = writeOptions(exchange, false);
+  const value = await readBody(exchange, db.config.maxValueBytes, 'the value');
+  const key = randomBytes(GENERATED_KEY_BYTES).toString('base64url');
+  const { context } = await db.bucket(exchange.bucket).put(key, value, options);
+  const location = `/buckets/${encodeURIComponent(exchange.bucket)}/keys/${key}`;
+  sendJson(exchange.res, 201, { bucket: exchange.bucket, key }, { Location: location, 'X-Context': context });
 };
 
 /** A DELETE without X-Context supersedes every stored version (as Redis's DEL does). */

@@ -1,7 +1,7 @@
 // Bucket props: GET and PUT /buckets/{bucket}/props. The engine validates (n ≤ workers,
 // r and w ≤ n, policy 'siblings' or 'lww'), persists them in the data directory, and refuses a
 // change of n once the bucket holds data; this file only parses the JSON.
-import type { BucketProps } from '../../config.js';
+import type { BucketPropsInput } from '../../config.js';
 import { KvError } from '../../errors.js';
 import { checkBucketName } from '../../main/buckets.js';
 import { type Handler, readBody } from './exchange.js';
@@ -14,7 +14,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** `{ "props": { … } }` (Riak's form) or the bare object; unknown fields are refused, not ignored. */
-export function parseProps(body: Buffer): Partial<BucketProps> {
+export function parseProps(body: Buffer): BucketPropsInput {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -34,7 +34,7 @@ export function parseProps(body: Buffer): Partial<BucketProps> {
     }
   }
   // Types and ranges are checked by the engine, with messages that name the prop.
-  return props as Partial<BucketProps>;
+  return props as BucketPropsInput;
 }
 
 export const getProps: Handler = ({ db }, { res, bucket }) => {

@@ -5,7 +5,7 @@
 import { admin } from './admin.js';
 import { assetHandlers, getDashboard, getEvents } from './dashboard.js';
 import type { Handler } from './exchange.js';
-import { deleteKey, explainKey, getKey, putKey } from './keys.js';
+import { deleteKey, explainKey, getKey, postKey, putKey } from './keys.js';
 import { getProps, putProps } from './props.js';
 import { getHealth, getMetrics, getRing, getStats } from './status.js';
 
@@ -23,6 +23,7 @@ const ROUTES: readonly Route[] = [
     path: ['buckets', ':bucket', 'keys', ':key'],
     methods: { GET: getKey, PUT: putKey, DELETE: deleteKey },
   },
+  { name: 'keys', path: ['buckets', ':bucket', 'keys'], methods: { POST: postKey } },
   { name: 'props', path: ['buckets', ':bucket', 'props'], methods: { GET: getProps, PUT: putProps } },
   { name: 'explain', path: ['explain', ':bucket', ':key'], methods: { GET: explainKey } },
   { name: 'ring', path: ['ring'], methods: { GET: getRing } },

@@ -1,11 +1,8 @@
-// The operator routes: GET /ring, /stats, /health and /metrics. /health is 200 with status
-// "ok" when every worker is up and its storage commits, 200 "degraded" while enough workers
-// are up to meet the default bucket's r and w, and 503 "unavailable" once fewer than
-// max(r, w) are (a sloppy quorum may stand in for any dead worker, so only the count
-// matters). A worker whose storage failed (full disk) still serves reads: on its own it
-// makes the status "degraded", never "unavailable"; `storage` says whether writes can still
-// meet w.
+// The operator routes: GET /ring, /stats, /health and /metrics. /health is 200 "ok" or
+// "degraded" and 503 "unavailable", as judged by summarizeHealth (src/main/health-summary.ts),
+// the same judgement /stats and INFO show; `storage` says whether writes can still meet w.
 import type { Registry } from 'prom-client';
+import { summarizeHealth } from '../../main/health-summary.js';
 import { ownershipCounts, replicaCounts } from '../../ring/index.js';
 import type { Handler } from './exchange.js';
 import { sendBytes, sendJson } from './reply.js';
@@ -26,35 +23,37 @@ export const getRing: Handler = ({ db }, { res }) => {
 
 export const getStats: Handler = async ({ db, metrics }, { res }) => {
   const stats = await db.stats();
+  const { r, w } = db.props;
   sendJson(res, 200, {
     uptimeMs: stats.uptimeMs,
+    health: summarizeHealth(db.health(), r, w),
     requests: { total: metrics.totalCommands, errors: metrics.totalErrors },
     latency: await latencySummary(metrics.registry),
     partitions: stats.partitions,
+    readRepairs: stats.readRepairs,
     workers: stats.workers,
   });
 };
 
 export const getHealth: Handler = ({ db }, { res }) => {
   const workers = db.health();
-  const up = workers.filter((worker) => worker.health === 'up').length;
-  const failed = workers.filter((worker) => worker.storage === 'failed').map((worker) => worker.worker);
-  const writable = workers.filter((worker) => worker.health === 'up' && worker.storage === 'ok').length;
   const { r, w } = db.props;
-  let status = 'ok';
-  if (up < workers.length || failed.length > 0) status = up >= Math.max(r, w) ? 'degraded' : 'unavailable';
-  sendJson(res, status === 'unavailable' ? 503 : 200, {
-    status,
+  const summary = summarizeHealth(workers, r, w);
+  const failed = summary.storageFailed;
+  sendJson(res, summary.status === 'unavailable' ? 503 : 200, {
+    status: summary.status,
     workers: {
-      up,
-      total: workers.length,
+      up: summary.up,
+      suspect: summary.suspect,
+      down: summary.down,
+      total: summary.total,
       states: workers.map((worker) => worker.health),
       storage: workers.map((worker) => worker.storage),
     },
     storage: {
       status: failed.length === 0 ? 'ok' : 'failed',
       failedWorkers: failed,
-      writesPossible: writable >= w,
+      writesPossible: summary.writesPossible,
       ...(failed.length > 0 && {
         message: `storage failed on worker${failed.length === 1 ? '' : 's'} ${failed.join(', ')} (a commit failed: disk full?); they refuse writes with STORAGE and serve reads, and take writes again once space is freed`,
       }),

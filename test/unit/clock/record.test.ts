@@ -9,6 +9,7 @@ import {
   encodeRecordInto,
   isOldTombstones,
   reconcile,
+  soleValue,
   type Version,
 } from '../../../src/clock/index.js';
 import { counterexample, Rng, simulate } from './fixtures.js';
@@ -310,3 +311,31 @@ t.test('isOldTombstones holds for records of tombstones only, all older than the
     'agrees with decoding on simulated records',
   );
 });
+
+t.test(
+  'soleValue reads the value of a one-version record as decoding does, and declines the rest',
+  async (t) => {
+    const all = SETS.map((set) => encodeRecord(set));
+    t.equal(
+      counterexample(all, (bytes) => {
+        const versions = decodeRecord(bytes);
+        const sole = soleValue(bytes);
+        if (versions.length !== 1) return sole === undefined;
+        const value = (versions[0] as Version).value;
+        if (value === null) return sole === null;
+        return sole instanceof Uint8Array && Buffer.from(sole).equals(Buffer.from(value));
+      }),
+      undefined,
+      'agrees with decoding on simulated records',
+    );
+    const single = encodeRecord([ONE[0] as Version]);
+    t.same([...(soleValue(single) ?? [])], [1, 2, 3], 'a live version');
+    t.equal(soleValue(encodeRecord([ONE[1] as Version])), null, 'a tombstone');
+    t.equal(soleValue(encodeRecord(ONE)), undefined, 'two versions are left to decodeRecord');
+    t.equal(soleValue(single.subarray(0, single.length - 1)), undefined, 'a truncated record');
+    t.equal(soleValue(Buffer.concat([single, Uint8Array.of(0)])), undefined, 'trailing bytes');
+    const flagged = Uint8Array.from(single);
+    flagged[3] = (flagged[3] as number) | 0x80;
+    t.equal(soleValue(flagged), undefined, 'flags it does not know');
+  },
+);

@@ -1,11 +1,13 @@
 // INFO [section ...]: Redis's `field:value` text in `# Section` blocks, for the sections Redis
 // clients and dashboards read (server, clients, stats, keyspace) plus a `ringkv` section with
-// the ring, the default bucket's quorums and every worker's health and counters. Only the
+// the store's status, the ring, the default bucket's quorums and every worker's health (as
+// /health judges it: a paused worker is `suspect`, not up) and counters. Only the
 // ringkv section asks the workers (one stats round trip); the others are answered at once.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbStats } from '../../../index.js';
+import { summarizeHealth } from '../../../main/health-summary.js';
 import { type Protocol, type Reply, verbatim } from '../encoder.js';
 import type { CommandResult, CommandSpec, Session } from './spec.js';
 
@@ -83,9 +85,14 @@ function keyspaceSection(): string {
 
 function ringkvSection(session: Session, stats: DbStats): string {
   const props = session.db.props;
+  // Health as the failure detector sees it, the same judgement as /health and /stats.
+  const health = summarizeHealth(stats.workers, props.r, props.w);
   const fields: [string, string | number][] = [
-    ['workers_alive', stats.workers.filter((worker) => worker.alive).length],
-    ['workers_total', stats.workers.length],
+    ['status', health.status],
+    ['workers_up', health.up],
+    ['workers_suspect', health.suspect],
+    ['workers_down', health.down],
+    ['workers_total', health.total],
     ['partitions', stats.partitions],
     ['default_bucket_n', props.n],
     ['default_bucket_r', props.r],
@@ -93,9 +100,10 @@ function ringkvSection(session: Session, stats: DbStats): string {
     ['default_bucket_policy', props.policy],
     ['client_bucket', session.bucket.name],
     ['engine_uptime_ms', stats.uptimeMs],
+    ['read_repairs', stats.readRepairs],
   ];
   for (const worker of stats.workers) {
-    let line = `alive=${worker.alive ? 1 : 0},worker_id=${worker.workerId}`;
+    let line = `health=${worker.health},respawns=${worker.respawns},worker_id=${worker.workerId}`;
     line += `,partitions_owned=${worker.partitionsOwned},partitions_replicated=${worker.partitionsReplicated}`;
     line += `,storage=${worker.storage}`;
     for (const [name, value] of Object.entries(worker.counters ?? {})) line += `,${name}=${value}`;
