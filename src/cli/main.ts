@@ -116,6 +116,9 @@ async function start(options: CliOptions): Promise<void> {
       ['HTTPS', http.tlsPort],
     ]),
   );
+  if (http.port !== 0) console.log(`ringkv: dashboard at ${dashboardUrl(options.http.host, http.port)}`);
+  else if (http.tlsPort !== 0)
+    console.log(`ringkv: dashboard at ${dashboardUrl(options.http.host, http.tlsPort, 'https')}`);
   if (auth === null) {
     console.log('ringkv: no password set: every client that reaches a port may run every command');
     if (options.security.publicBind) {
@@ -156,6 +159,12 @@ async function start(options: CliOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The address a browser on this host opens: a wildcard bind is reached through loopback. */
+function dashboardUrl(host: string, port: number, scheme = 'http'): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
+  return `${scheme}://${reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]` : reachable}:${port}/`;
 }
 
 interface ClientArgs {

@@ -355,6 +355,15 @@ export class Db implements Bucket {
     };
   }
 
+  /**
+   * One worker's report, as stats() gives it: a caller polling often (the dashboard) asks each
+   * worker on its own so that a hung one does not hold back the others' figures.
+   */
+  workerStats(worker: number): Promise<WorkerReport> {
+    const slot = this.checkWorker(worker);
+    return this.workerReport(slot, ownershipCounts(this.ring), replicaCounts(this.ring, this.props.n));
+  }
+
   private async workerReport(slot: number, owned: number[], replicated: number[]): Promise<WorkerReport> {
     let reply: WorkerStatsReply | null = null;
     // A worker the detector suspects (or paused, cut off) is not asked: its answer would come

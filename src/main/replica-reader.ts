@@ -24,6 +24,8 @@ export interface ReaderOptions {
 export class ReplicaReader {
   private readonly roots: RootDatabase<Buffer, Buffer>[];
   private stale = false;
+  /** Records read from each worker's environment (found or not): the dashboard's gets per worker. */
+  readonly readsBySlot: Float64Array;
 
   constructor(options: ReaderOptions) {
     // Through the worker's own opener: one environment, one set of flags. A second open with
@@ -35,6 +37,7 @@ export class ReplicaReader {
         mapBytes: options.mapBytes,
       }),
     );
+    this.readsBySlot = new Float64Array(options.workerCount);
   }
 
   /** A write was acknowledged: the next read must see it. */
@@ -56,6 +59,7 @@ export class ReplicaReader {
   read(slot: number, storageKey: Uint8Array): Uint8Array | undefined {
     const root = this.roots[slot];
     if (root === undefined) return undefined;
+    this.readsBySlot[slot] = (this.readsBySlot[slot] as number) + 1;
     const key = Buffer.from(storageKey.buffer, storageKey.byteOffset, storageKey.byteLength);
     const found = root.getBinaryFast(key) as FastBuffer | undefined;
     if (found === undefined) return undefined;

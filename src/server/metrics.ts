@@ -7,8 +7,17 @@ import { Counter, Histogram, Registry } from 'prom-client';
 
 export type Protocol = 'resp' | 'http';
 
+const LATENCY_METRIC = 'ringkv_request_duration_seconds';
+
+/** One value of a histogram: its series name (_bucket, _sum, _count) is not in prom-client's union type. */
+interface LatencyValue {
+  metricName?: string;
+  labels: Partial<Record<string, string | number>>;
+  value: number;
+}
+
 /** Latency buckets in seconds: 50 µs to 5 s, dense where a healthy request lands. */
-const LATENCY_BUCKETS_S = [
+export const LATENCY_BUCKETS_S: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5,
 ];
 
@@ -49,10 +58,10 @@ export class ServerMetrics {
       registers: [this.registry],
     });
     this.latency = new Histogram({
-      name: 'ringkv_request_duration_seconds',
+      name: LATENCY_METRIC,
       help: 'Time from a parsed request to its reply being queued, by protocol and command.',
       labelNames: ['protocol', 'command'],
-      buckets: LATENCY_BUCKETS_S,
+      buckets: [...LATENCY_BUCKETS_S],
       registers: [this.registry],
     });
     this.errors = new Counter({
@@ -102,6 +111,29 @@ export class ServerMetrics {
 
   authFailed(protocol: Protocol, reason: 'bad_credentials' | 'throttled'): void {
     this.authFailures.inc({ protocol, reason });
+  }
+
+  /**
+   * Every protocol and command seen so far (keyed `protocol command`) with its cumulative
+   * request counts per latency bucket: entry i counts requests of at most LATENCY_BUCKETS_S[i],
+   * the last entry all of them. The dashboard samples this once a second and diffs two samples.
+   */
+  async latencyCounts(): Promise<Map<string, number[]>> {
+    const counts = new Map<string, number[]>();
+    const { values } = await this.latency.get();
+    for (const { labels, value, metricName } of values as LatencyValue[]) {
+      if (metricName !== `${LATENCY_METRIC}_bucket`) continue;
+      const series = `${labels.protocol} ${labels.command}`;
+      let buckets = counts.get(series);
+      if (buckets === undefined) {
+        buckets = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
+        counts.set(series, buckets);
+      }
+      const index =
+        labels.le === '+Inf' ? LATENCY_BUCKETS_S.length : LATENCY_BUCKETS_S.indexOf(Number(labels.le));
+      if (index >= 0) buckets[index] = value;
+    }
+    return counts;
   }
 
   get totalCommands(): number {

@@ -6,6 +6,7 @@ import { SYMBOLIC_QUORUMS } from '../../config.js';
 import { KvError } from '../../errors.js';
 import type { Db, Quorum } from '../../main/db.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { DashboardFeed } from '../dashboard/feed.js';
 import type { ServerMetrics } from '../metrics.js';
 
 export interface ServerContext {
@@ -16,6 +17,8 @@ export interface ServerContext {
   readonly faultInjection: boolean;
   /** Credentials the routes check; null when the API is open. */
   readonly auth: Authenticator | null;
+  /** The dashboard's live data (GET /events). */
+  readonly feed: DashboardFeed;
 }
 
 export interface Exchange {

@@ -6,6 +6,7 @@
 
 import { ACCESS_ADMIN, ACCESS_OPEN, ACCESS_READ, ACCESS_WRITE, type AccessLevel } from '../auth/access.js';
 import { admin } from './admin.js';
+import { assetHandlers, getDashboard, getEvents } from './dashboard.js';
 import type { Handler } from './exchange.js';
 import { deleteKey, explainKey, getKey, postKey, putKey } from './keys.js';
 import { getProps, putProps } from './props.js';
@@ -46,6 +47,15 @@ const ROUTES: readonly Route[] = [
   { name: 'stats', path: ['stats'], methods: { GET: read(getStats) } },
   { name: 'health', path: ['health'], methods: { GET: open(getHealth) } },
   { name: 'metrics', path: ['metrics'], methods: { GET: read(getMetrics) } },
+  { name: 'events', path: ['events'], methods: { GET: read(getEvents) } },
+  // The dashboard's page and files hold no data: once the API has credentials they need none,
+  // so the page can load and ask for the password that /events and the rest need.
+  { name: 'dashboard', path: [''], methods: { GET: open(getDashboard) } },
+  ...Object.entries(assetHandlers).map(([file, handler]) => ({
+    name: 'dashboard',
+    path: ['dashboard', file],
+    methods: { GET: open(handler) },
+  })),
 ];
 
 /** What a request matched, with the access level a client needs to be answered (even a 404). */

@@ -3,6 +3,7 @@
 // parses, hands the request to the engine, and replies; it does no storage work. PUT answers
 // 204 with the new version's context in X-Context (Riak's answer without returnbody). Values
 // are capped at db.config.maxValueBytes, other bodies at maxBodyBytes; both answer 413.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Db } from '../../main/db.js';
 import { ACCESS_OPEN } from '../auth/access.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { DashboardFeed } from '../dashboard/feed.js';
 import type { ServerMetrics } from '../metrics.js';
 import { clientCertificateRefused, type TlsListenerOptions, tlsServerOptions } from '../tls.js';
 import { authorize } from './auth.js';
@@ -58,13 +60,22 @@ const TIMEOUT_CHECKS_PER_TIMEOUT = 4;
 const TIMEOUT_CHECK_INTERVAL_MS_MIN = 10;
 const TIMEOUT_CHECK_INTERVAL_MS_MAX = 1_000;
 
+/** The package's version, shown by the dashboard. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 export async function startHttpServer(db: Db, options: HttpServerOptions): Promise<HttpServer> {
+  const faultInjection = options.faultInjection === true;
   const context: ServerContext = {
     db,
     metrics: options.metrics,
     maxBodyBytes: options.maxBodyBytes,
-    faultInjection: options.faultInjection === true,
+    faultInjection,
     auth: options.auth ?? null,
+    feed: new DashboardFeed(db, options.metrics, { version: VERSION, faultInjection }),
   };
   const headersTimeout = Math.min(HEADERS_TIMEOUT_MS_MAX, options.requestTimeoutMs);
   const checkIntervalMs = Math.round(headersTimeout / TIMEOUT_CHECKS_PER_TIMEOUT);
@@ -111,6 +122,8 @@ export async function startHttpServer(db: Db, options: HttpServerOptions): Promi
     close() {
       closing ??= (async () => {
         removeGauges();
+        // Event streams never end by themselves: end them, or close() would wait for the cut.
+        context.feed.close();
         await Promise.all(servers.map(closeOne));
       })();
       return closing;
