@@ -6,6 +6,7 @@ export {
   encodedRecordBytes,
   encodeRecord,
   encodeRecordInto,
+  hasExpiredValue,
   isOldTombstones,
 } from './record.js';
 export {
@@ -26,7 +27,10 @@ export {
   covers,
   type Dot,
   isDeleted,
+  isExpired,
+  isLive,
   joinClocks,
+  makeVersion,
   mergeVersions,
   type NewVersion,
   newestValue,

@@ -4,13 +4,14 @@
 // every length and invariant, since a bad record means corruption or a programmer error.
 //
 //   record  = u8 format (2) | u16 version count | version*
-//   version = u8 flags (bit 0: tombstone, bit 1: floor) | f64 ts | node | u32 dot counter
-//             | [f64 floor | clock past] | clock | u32 value bytes | value
+//   version = u8 flags (bit 0: tombstone, bit 1: floor, bit 2: expiry) | f64 ts | node
+//             | u32 dot counter | [f64 expiresAt] | [f64 floor | clock past] | clock
+//             | u32 value bytes | value
 //   clock   = u16 entry count | (node | u32 counter | f64 ts)*
 //   node    = u16 lane | u32 worker id (format 2); u32 worker id (format 1, read only)
 import assert from 'node:assert/strict';
 import { type ClockEntry, LANE_COUNT, NODE_MAX, UINT32_MAX, type VClock } from './vclock.js';
-import type { Version } from './versions.js';
+import { makeVersion, type Version } from './versions.js';
 
 /** Format 1 (before lanes and floors) is still read, so older data directories open. */
 export const RECORD_FORMAT = 2;
@@ -22,6 +23,8 @@ export const CLOCK_ENTRY_BYTES = NODE_BYTES + 4 + 8;
 const FLOOR_BYTES = 8;
 const FLAG_TOMBSTONE = 1;
 const FLAG_FLOOR = 2;
+const FLAG_EXPIRY = 4;
+const EXPIRY_BYTES = 8;
 const LANE_SPAN = 2 ** 32;
 const UINT16_MAX = 0xffff;
 const EMPTY_BYTES = new Uint8Array(0);
@@ -147,6 +150,7 @@ export function encodedRecordBytes(versions: readonly Version[]): number {
   for (const version of versions) {
     byteCount += VERSION_FIXED_BYTES + version.clock.length * CLOCK_ENTRY_BYTES;
     if ((version.floor ?? 0) !== 0) byteCount += FLOOR_BYTES + encodedClockBytes(version.past?.length ?? 0);
+    if (version.expiresAt !== undefined) byteCount += EXPIRY_BYTES;
     byteCount += version.value?.byteLength ?? 0;
   }
   return byteCount;
@@ -174,11 +178,22 @@ export function encodeRecordInto(versions: readonly Version[], target: Uint8Arra
   offset += RECORD_HEADER_BYTES;
   for (const version of versions) {
     const floor = version.floor ?? 0;
-    view.setUint8(offset, (version.value === null ? FLAG_TOMBSTONE : 0) | (floor !== 0 ? FLAG_FLOOR : 0));
+    const expiresAt = version.expiresAt;
+    view.setUint8(
+      offset,
+      (version.value === null ? FLAG_TOMBSTONE : 0) |
+        (floor !== 0 ? FLAG_FLOOR : 0) |
+        (expiresAt !== undefined ? FLAG_EXPIRY : 0),
+    );
     view.setFloat64(offset + 1, version.ts);
     offset = writeNode(view, offset + 9, version.dot.node);
     view.setUint32(offset, version.dot.counter);
     offset += 4;
+    if (expiresAt !== undefined) {
+      assert(Number.isFinite(expiresAt), `expiry ${expiresAt} is not finite`);
+      view.setFloat64(offset, expiresAt);
+      offset += EXPIRY_BYTES;
+    }
     if (floor !== 0) {
       view.setFloat64(offset, floor);
       offset = writeClock(view, offset + FLOOR_BYTES, version.past ?? []);
@@ -214,12 +229,17 @@ export function decodeRecord(bytes: Uint8Array): Version[] {
 
 function readVersion(reader: ByteReader, format: Format): Version {
   const flags = reader.u8();
-  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR;
+  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR | FLAG_EXPIRY;
   if ((flags & ~known) !== 0) reader.fail(`unknown version flags ${flags}`);
   const ts = reader.f64();
   if (!Number.isFinite(ts)) reader.fail(`version timestamp ${ts} is not finite`);
   const dot = { node: reader.node(format), counter: reader.u32() };
   if (dot.counter === 0) reader.fail(`version dot of node ${dot.node} has counter 0`);
+  let expiresAt: number | undefined;
+  if ((flags & FLAG_EXPIRY) !== 0) {
+    expiresAt = reader.f64();
+    if (!Number.isFinite(expiresAt)) reader.fail(`version expiry ${expiresAt} is not finite`);
+  }
   let floor = 0;
   let past: VClock = [];
   if ((flags & FLAG_FLOOR) !== 0) {
@@ -235,7 +255,7 @@ function readVersion(reader: ByteReader, format: Format): Version {
   } else {
     value = reader.bytes(valueBytes);
   }
-  return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
+  return makeVersion(dot, clock, ts, value, floor, past, expiresAt);
 }
 
 /**
@@ -255,6 +275,7 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
       if ((flags & FLAG_TOMBSTONE) === 0 || !(reader.f64() < before)) return false;
       reader.node(format);
       reader.u32();
+      if ((flags & FLAG_EXPIRY) !== 0) reader.f64();
       if ((flags & FLAG_FLOOR) !== 0) {
         reader.f64();
         skipClock(reader, format);
@@ -263,6 +284,37 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
       if (reader.u32() !== 0) return false;
     }
     return reader.remaining === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a record holds a value whose expiry is before `now` (ms): work for the expiry sweep.
+ * Walks the bytes without decoding, as the sweep reads every record. A malformed record never is.
+ */
+export function hasExpiredValue(bytes: Uint8Array, now: number): boolean {
+  try {
+    const reader = new ByteReader(bytes, failRecord);
+    const format = reader.u8();
+    if (format !== 2) return false;
+    const count = reader.u16();
+    for (let i = 0; i < count; i++) {
+      const flags = reader.u8();
+      reader.f64();
+      reader.node(format);
+      reader.u32();
+      if ((flags & FLAG_EXPIRY) !== 0 && reader.f64() < now && (flags & FLAG_TOMBSTONE) === 0) return true;
+      if ((flags & FLAG_FLOOR) !== 0) {
+        reader.f64();
+        skipClock(reader, format);
+      }
+      skipClock(reader, format);
+      const valueBytes = reader.u32();
+      reader.need(valueBytes, 'value');
+      reader.offset += valueBytes;
+    }
+    return false;
   } catch {
     return false;
   }

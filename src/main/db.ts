@@ -7,6 +7,7 @@ import {
   decodeRecord,
   encodeContext,
   encodeRecord,
+  isExpired,
   joinClocks,
   mergeVersions,
   newestValue,
@@ -33,6 +34,7 @@ import { encodeTargets, FrameFlag, frameBytes, MessageType, NO_HINT } from '../t
 import type { WorkerStatsReply } from '../worker/protocol.js';
 import { BucketRegistry, checkBucketName } from './buckets.js';
 import { DirLock } from './dir-lock.js';
+import { ExpirySweep } from './expiry-sweep.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
 import { checkPartitionCount, loadOrCreateRing } from './ring-file.js';
@@ -49,6 +51,8 @@ export interface GetResult {
   newest: Buffer | null;
   /** Opaque: pass it to the next put or delete of this key to supersede what was read. */
   context: string;
+  /** When the newest value expires (ms since the epoch), or null when it does not or there is none. */
+  expiresAt: number | null;
 }
 
 export interface WriteResult {
@@ -66,6 +70,15 @@ export interface WriteOptions {
    * SET and DEL do (its timestamp becomes the key's replace floor).
    */
   replace?: boolean;
+  /** The written value expires this many ms from now (Redis's SET PX); reads then find it absent. */
+  ttlMs?: number;
+  /** The written value expires at this time, in ms since the epoch (SET PXAT); not with ttlMs. */
+  expiresAt?: number;
+  /**
+   * @internal A delete written at this timestamp (ms) instead of now, or later if its context
+   * is newer: the expiry sweep's tombstone takes the place of the version it expires.
+   */
+  at?: number;
 }
 
 export interface WorkerReport {
@@ -107,6 +120,10 @@ export interface ExplainedVersion {
   value: Buffer | null;
   clock: VClock;
   ts: number;
+  /** When the version expires (ms since the epoch), or null when it does not. */
+  expiresAt: number | null;
+  /** Whether it had expired when explain read it: it then reads as absent. */
+  expired: boolean;
 }
 
 export interface Explanation {
@@ -155,6 +172,8 @@ export class Db implements Bucket {
   private readonly defaultView: BucketView;
   private readonly openedAt = Date.now();
   private closing: Promise<void> | null = null;
+  /** @internal Turns expired versions into tombstones in the background. */
+  readonly expirySweep: ExpirySweep;
 
   private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock) {
     this.config = config;
@@ -169,6 +188,13 @@ export class Db implements Bucket {
     });
     this.buckets = new BucketRegistry(config.dir, config.defaultBucket, ring.workerCount);
     this.defaultView = new BucketView(this, 'default');
+    this.expirySweep = new ExpirySweep({
+      reader: this.reader,
+      partitionCount: ring.partitionCount,
+      sweepSlot: (partition) =>
+        this.preferenceList(partition, ring.workerCount).find((slot) => this.pool.reachable(slot)),
+      bucket: (name) => this.bucket(name),
+    });
   }
 
   get props(): BucketProps {
@@ -327,6 +353,7 @@ export class Db implements Bucket {
 
   /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
+    this.expirySweep.stop();
     this.closing ??= this.pool
       .close()
       .then(() => this.reader.close())
@@ -385,13 +412,18 @@ export class Db implements Bucket {
       merged = mergeVersions(merged, versions, policy);
     }
     if (merged.length > 0) this.repair(placement, slots, answers, merged, policy);
+    // An expired version reads as absent; it stays in the context, so a write supersedes it.
+    const now = Date.now();
     const values: Buffer[] = [];
     for (const version of merged) {
-      if (version.value !== null)
+      if (version.value !== null && !isExpired(version, now))
         values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
     }
-    const newest = newestValue(merged) === undefined ? null : (values[values.length - 1] ?? null);
-    return { values, newest, context: encodeContext(joinClocks(merged)) };
+    const newestVersion = newestValue(merged, now);
+    // Versions come in sort order, newest last, so the newest live value is the last value.
+    const newest = newestVersion === undefined ? null : (values[values.length - 1] ?? null);
+    const expiresAt = newestVersion?.expiresAt ?? null;
+    return { values, newest, context: encodeContext(joinClocks(merged)), expiresAt };
   }
 
   private repair(
@@ -526,10 +558,13 @@ export class Db implements Bucket {
         this.pool.send(slot, id, frame).then(
           ([record]) => {
             if (record === undefined || record.length === 0) return;
+            const now = Date.now();
             const versions = decodeRecord(record).map((version) => ({
               value: version.value === null ? null : Buffer.from(version.value),
               clock: versionClock(version),
               ts: version.ts,
+              expiresAt: version.expiresAt ?? null,
+              expired: isExpired(version, now),
             }));
             replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
           },
@@ -620,6 +655,8 @@ class BucketView implements Bucket {
     if (props.policy === 'lww') flags |= FrameFlag.LWW;
     if (options.replace === true) flags |= FrameFlag.REPLACE;
     const fields = [Buffer.from(context, 'latin1'), value];
+    const timing = writeTiming(options, flags);
+    if (timing !== null) fields.push(...timing);
     const [contextOut, existed] = await this.db.trackWrite(
       placement,
       this.db.coordinate(MessageType.PUT, placement, props.n, w, flags, fields),
@@ -628,6 +665,46 @@ class BucketView implements Bucket {
     this.db.buckets.noteWrite(this.name);
     return { context: Buffer.from(contextOut ?? EMPTY).toString('latin1'), existed: existed?.[0] === 1 };
   }
+}
+
+/**
+ * The PUT frame's optional fields: the expiry (8 bytes, f64 ms; empty for none), then the
+ * write's timestamp when it is not now (the expiry sweep's tombstones). null when neither.
+ */
+function writeTiming(options: WriteOptions, flags: number): Uint8Array[] | null {
+  const { ttlMs, expiresAt, at } = options;
+  if (ttlMs === undefined && expiresAt === undefined && at === undefined) return null;
+  if (ttlMs !== undefined && expiresAt !== undefined) {
+    throw new KvError('BAD_REQUEST', 'give ttlMs or expiresAt, not both');
+  }
+  let expiry: number | undefined;
+  if (ttlMs !== undefined) {
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new KvError('BAD_REQUEST', `ttlMs must be a number of ms above 0; got ${String(ttlMs)}`);
+    }
+    expiry = Date.now() + ttlMs;
+  } else if (expiresAt !== undefined) {
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= 0) {
+      throw new KvError('BAD_REQUEST', `expiresAt must be ms since the epoch; got ${String(expiresAt)}`);
+    }
+    expiry = expiresAt;
+  }
+  if (expiry !== undefined && (flags & FrameFlag.TOMBSTONE) !== 0) {
+    throw new KvError('BAD_REQUEST', 'a delete takes no expiry');
+  }
+  const fields = [expiry === undefined ? EMPTY : f64Bytes(expiry)];
+  if (at !== undefined) {
+    if (!Number.isFinite(at) || at <= 0)
+      throw new KvError('BAD_REQUEST', `at must be ms since the epoch; got ${at}`);
+    fields.push(f64Bytes(at));
+  }
+  return fields;
+}
+
+function f64Bytes(value: number): Uint8Array {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeDoubleBE(value, 0);
+  return bytes;
 }
 
 function quorum(name: 'r' | 'w', asked: number | undefined, props: BucketProps): number {
