@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { CONNECTION_COMMANDS } from './connection.js';
 import { COMMAND_DOCS } from './docs.js';
 import { DYNAMO_COMMANDS } from './dynamo.js';
+import { EXPIRY_COMMANDS } from './expiry.js';
 import { info } from './info.js';
 import { command, config } from './introspection.js';
 import { KEY_COMMANDS } from './keys.js';
@@ -15,6 +16,7 @@ const NAME_BYTES_MAX = 16;
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...KEY_COMMANDS,
+  ...EXPIRY_COMMANDS,
   ...DYNAMO_COMMANDS,
   ...CONNECTION_COMMANDS,
   info,
