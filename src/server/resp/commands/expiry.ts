@@ -10,6 +10,9 @@ import { KvError } from '../../../index.js';
 import { bulk, integer, nil, OK, type Protocol, type Reply } from '../encoder.js';
 import { type CommandSpec, integerArg, keyword, syntaxError } from './spec.js';
 
+/** Plain SET's options, shared: the hot path allocates none. */
+const REPLACE: WriteOptions = Object.freeze({ replace: true });
+
 /** The latest expiry Redis accepts is far beyond any Date; this one still converts to a Date. */
 const EXPIRES_AT_MAX_MS = 8.64e15;
 
@@ -54,6 +57,7 @@ function writeValue(
   expiresAt: number | null,
   read: GetResult | null,
 ): Promise<unknown> {
+  if (read === null && expiresAt === null) return bucket.put(key, value, REPLACE);
   const options: WriteOptions = { replace: true };
   if (read !== null) options.context = read.context;
   if (expiresAt !== null) options.expiresAt = expiresAt;
