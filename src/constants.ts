@@ -58,7 +58,7 @@ export const PURGE_ROUND_TIMEOUT_MS = 5_000;
  * expiry turns into a bounded trickle of deletes beside the foreground load.
  */
 export const EXPIRY_SWEEP_INTERVAL_MS = 200;
-export const EXPIRY_SWEEP_SCAN_RECORDS_MAX = 10_000;
+export const EXPIRY_SWEEP_SCAN_RECORDS_MAX = 2_000;
 export const EXPIRY_SWEEP_WRITES_MAX = 256;
 /**
  * An expired version's tombstone is written this many ms after the version's own ts: just above

@@ -6,8 +6,9 @@ export {
   encodedRecordBytes,
   encodeRecord,
   encodeRecordInto,
-  hasExpiredValue,
   isOldTombstones,
+  type RecordExpiry,
+  recordExpiry,
 } from './record.js';
 export {
   actorOf,

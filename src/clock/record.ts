@@ -289,34 +289,44 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
   }
 }
 
+/** What a record holds for the expiry sweep: no value with an expiry, only unexpired ones, an expired one. */
+export type RecordExpiry = 'none' | 'pending' | 'expired';
+
 /**
- * Whether a record holds a value whose expiry is before `now` (ms): work for the expiry sweep.
- * Walks the bytes without decoding, as the sweep reads every record. A malformed record never is.
+ * Whether a record holds a value whose expiry is before `now` (ms): work for the expiry sweep;
+ * 'pending' when its values with an expiry have not reached it. Walks the bytes without
+ * decoding, as the sweep reads every record. A malformed record is 'none'.
  */
-export function hasExpiredValue(bytes: Uint8Array, now: number): boolean {
+export function recordExpiry(bytes: Uint8Array, now: number): RecordExpiry {
   try {
     const reader = new ByteReader(bytes, failRecord);
-    const format = reader.u8();
-    if (format !== 2) return false;
+    if (reader.u8() !== 2) return 'none';
     const count = reader.u16();
+    let found: RecordExpiry = 'none';
     for (let i = 0; i < count; i++) {
       const flags = reader.u8();
       reader.f64();
-      reader.node(format);
+      reader.node(2);
       reader.u32();
-      if ((flags & FLAG_EXPIRY) !== 0 && reader.f64() < now && (flags & FLAG_TOMBSTONE) === 0) return true;
+      if ((flags & FLAG_EXPIRY) !== 0) {
+        const expiresAt = reader.f64();
+        if ((flags & FLAG_TOMBSTONE) === 0) {
+          if (expiresAt < now) return 'expired';
+          found = 'pending';
+        }
+      }
       if ((flags & FLAG_FLOOR) !== 0) {
         reader.f64();
-        skipClock(reader, format);
+        skipClock(reader, 2);
       }
-      skipClock(reader, format);
+      skipClock(reader, 2);
       const valueBytes = reader.u32();
       reader.need(valueBytes, 'value');
       reader.offset += valueBytes;
     }
-    return false;
+    return found;
   } catch {
-    return false;
+    return 'none';
   }
 }
 

@@ -657,6 +657,7 @@ class BucketView implements Bucket {
     const fields = [Buffer.from(context, 'latin1'), value];
     const timing = writeTiming(options, flags);
     if (timing !== null) fields.push(...timing);
+    if (timing !== null && (flags & FrameFlag.TOMBSTONE) === 0) this.db.expirySweep.noteExpiringWrite();
     const [contextOut, existed] = await this.db.trackWrite(
       placement,
       this.db.coordinate(MessageType.PUT, placement, props.n, w, flags, fields),

@@ -5,6 +5,9 @@
 // most EXPIRY_SWEEP_SCAN_RECORDS_MAX records, resuming where the last run stopped, from the
 // first reachable worker of each partition's clockwise list (its owner while that is up), and
 // writes at most EXPIRY_SWEEP_WRITES_MAX tombstones, waiting for them before the next run.
+// A whole cycle over every partition that met no value with an expiry, with no write of one
+// since the cycle began, leaves the sweep idle until the next such write (Db notes them): a
+// store without expiring keys pays one cycle after start-up and nothing after.
 //
 // The tombstone of a key is a plain delete (not a replace write) whose context is the join of
 // the expired versions' clocks, written at the newest expired version's ts plus
@@ -14,9 +17,9 @@
 import {
   decodeRecord,
   encodeContext,
-  hasExpiredValue,
   isExpired,
   merge,
+  recordExpiry,
   type VClock,
   versionClock,
 } from '../clock/index.js';
@@ -62,11 +65,21 @@ export class ExpirySweep {
   private from: Buffer | undefined;
   private running = false;
   private stopped = false;
+  /** No value with an expiry anywhere, as far as a whole cycle saw: nothing to do until one is written. */
+  private idle = false;
+  /** Whether this cycle met a value with an expiry (expired or not), or one was written meanwhile. */
+  private cycleSawExpiry = false;
 
   constructor(host: SweepHost) {
     this.host = host;
     this.timer = setInterval(() => this.run(), EXPIRY_SWEEP_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** A value with an expiry was written: sweeping is needed again. */
+  noteExpiringWrite(): void {
+    this.idle = false;
+    this.cycleSawExpiry = true;
   }
 
   stop(): void {
@@ -76,7 +89,7 @@ export class ExpirySweep {
 
   /** One run: a bounded scan, then its tombstones; a run still writing makes the next one skip. */
   private run(): void {
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopped || this.idle) return;
     const found = this.scan(Date.now());
     if (found.length === 0) return;
     this.running = true;
@@ -101,7 +114,9 @@ export class ExpirySweep {
           break;
         }
         budget--;
-        if (hasExpiredValue(record, now)) found.push(expiryOf(key, record, now));
+        const expiry = recordExpiry(record, now);
+        if (expiry !== 'none') this.cycleSawExpiry = true;
+        if (expiry === 'expired') found.push(expiryOf(key, record, now));
       }
       if (next !== undefined) {
         this.from = next;
@@ -109,6 +124,13 @@ export class ExpirySweep {
       }
       this.from = undefined;
       this.partition = (this.partition + 1) % partitionCount;
+      if (this.partition === 0) {
+        // A cycle ends. Tombstones written from it are waited for before the next run, which
+        // finds what they missed (a failed write leaves the value, seen as expired again).
+        this.idle = !this.cycleSawExpiry && found.length === 0;
+        this.cycleSawExpiry = false;
+        if (this.idle) return found;
+      }
     }
     return found;
   }

@@ -5,7 +5,6 @@ import t from 'tap';
 import {
   decodeRecord,
   encodeRecord,
-  hasExpiredValue,
   isDeleted,
   isOldTombstones,
   makeVersion,
@@ -13,6 +12,7 @@ import {
   newestValue,
   newVersion,
   reconcile,
+  recordExpiry,
   type Version,
   versionClock,
 } from '../../../src/clock/index.js';
@@ -115,19 +115,19 @@ t.test(
 );
 
 t.test(
-  'hasExpiredValue finds expired values without decoding, and isOldTombstones skips the expiry',
+  'recordExpiry finds expired values without decoding, and isOldTombstones skips the expiry',
   async (t) => {
     const live = makeVersion(dot(1, 1), [], 100, value('v'), 0, [], 5_000);
     const plainValue = makeVersion(dot(2, 1), [], 100, value('v'), 100, [], undefined);
-    t.equal(hasExpiredValue(encodeRecord([live]), 4_000), false);
-    t.equal(hasExpiredValue(encodeRecord([live]), 6_000), true);
+    t.equal(recordExpiry(encodeRecord([live]), 4_000), 'pending');
+    t.equal(recordExpiry(encodeRecord([live]), 6_000), 'expired');
     t.equal(
-      hasExpiredValue(encodeRecord([plainValue, live]), 6_000),
-      true,
+      recordExpiry(encodeRecord([plainValue, live]), 6_000),
+      'expired',
       'after a version of another shape',
     );
-    t.equal(hasExpiredValue(encodeRecord([plainValue]), 6_000), false);
-    t.equal(hasExpiredValue(Uint8Array.of(2, 0, 1, 4), 6_000), false, 'a truncated record is not work');
+    t.equal(recordExpiry(encodeRecord([plainValue]), 6_000), 'none');
+    t.equal(recordExpiry(Uint8Array.of(2, 0, 1, 4), 6_000), 'none', 'a truncated record is not work');
     const tombstone = makeVersion(dot(3, 1), [], 100, null, 0, [], undefined);
     t.equal(isOldTombstones(encodeRecord([tombstone]), 200), true);
     t.equal(isOldTombstones(encodeRecord([tombstone, live]), 200), false);
