@@ -52,6 +52,19 @@ export const PURGE_ROUND_BYTES_MAX = 256 * 1024;
 export const PURGE_SCAN_RECORDS_MAX = 20_000;
 /** A purge round whose answers have not all arrived by then is dropped (and tried again later). */
 export const PURGE_ROUND_TIMEOUT_MS = 5_000;
+/**
+ * The expiry sweep (main/expiry-sweep.ts): how often it runs, how many records one run reads,
+ * and how many tombstones one run writes (it waits for them before the next run), so a mass
+ * expiry turns into a bounded trickle of deletes beside the foreground load.
+ */
+export const EXPIRY_SWEEP_INTERVAL_MS = 200;
+export const EXPIRY_SWEEP_SCAN_RECORDS_MAX = 2_000;
+export const EXPIRY_SWEEP_WRITES_MAX = 256;
+/**
+ * An expired version's tombstone is written this many ms after the version's own ts: just above
+ * it, so it supersedes it under lww too, and below any later write, which it must not hide.
+ */
+export const EXPIRY_TOMBSTONE_OFFSET_MS = 0.001;
 /** The main thread's own timer is longer than the coordinator's, so the coordinator answers first. */
 export const MAIN_TIMEOUT_GRACE_MS = 1_000;
 /** Event-loop turns a worker keeps polling its rings before it sleeps on its doorbell. */

@@ -26,6 +26,8 @@ export {
   encodeRecord,
   encodeRecordInto,
   isOldTombstones,
+  type RecordExpiry,
+  recordExpiry,
   soleValue,
 } from './record.js';
 export {
@@ -46,7 +48,10 @@ export {
   covers,
   type Dot,
   isDeleted,
+  isExpired,
+  isLive,
   joinClocks,
+  makeVersion,
   mergeVersions,
   type NewVersion,
   newestValue,

@@ -4,14 +4,15 @@
 // every length and invariant, since a bad record means corruption or a programmer error.
 //
 //   record  = u8 format (2) | u16 version count | version*
-//   version = u8 flags (bit 0: tombstone, bit 1: floor, bit 3: counter) | f64 ts | node | u32 dot counter
-//             | [f64 floor | clock past] | clock | u32 value bytes | value
+//   version = u8 flags (bit 0: tombstone, bit 1: floor, bit 2: expiry, bit 3: counter) | f64 ts
+//             | node | u32 dot counter | [f64 expiresAt] | [f64 floor | clock past] | clock
+//             | u32 value bytes | value
 //   clock   = u16 entry count | (node | u32 counter | f64 ts)*
 //   node    = u16 lane | u32 worker id (format 2); u32 worker id (format 1, read only)
 import assert from 'node:assert/strict';
 import { CounterBytes } from './counter.js';
 import { type ClockEntry, LANE_COUNT, NODE_MAX, UINT32_MAX, type VClock } from './vclock.js';
-import type { Version } from './versions.js';
+import { makeVersion, type Version } from './versions.js';
 
 /** Format 1 (before lanes and floors) is still read, so older data directories open. */
 export const RECORD_FORMAT = 2;
@@ -23,7 +24,9 @@ export const CLOCK_ENTRY_BYTES = NODE_BYTES + 4 + 8;
 const FLOOR_BYTES = 8;
 const FLAG_TOMBSTONE = 1;
 const FLAG_FLOOR = 2;
-/** The value is a counter's state (counter.ts); bit 2 is expiry's. */
+const FLAG_EXPIRY = 4;
+const EXPIRY_BYTES = 8;
+/** The value is a counter's state (counter.ts). */
 const FLAG_COUNTER = 8;
 const LANE_SPAN = 2 ** 32;
 const UINT16_MAX = 0xffff;
@@ -150,6 +153,7 @@ export function encodedRecordBytes(versions: readonly Version[]): number {
   for (const version of versions) {
     byteCount += VERSION_FIXED_BYTES + version.clock.length * CLOCK_ENTRY_BYTES;
     if ((version.floor ?? 0) !== 0) byteCount += FLOOR_BYTES + encodedClockBytes(version.past?.length ?? 0);
+    if (version.expiresAt !== undefined) byteCount += EXPIRY_BYTES;
     byteCount += version.value?.byteLength ?? 0;
   }
   return byteCount;
@@ -177,13 +181,22 @@ export function encodeRecordInto(versions: readonly Version[], target: Uint8Arra
   offset += RECORD_HEADER_BYTES;
   for (const version of versions) {
     const floor = version.floor ?? 0;
+    const expiresAt = version.expiresAt;
     const kind =
       version.value === null ? FLAG_TOMBSTONE : version.value instanceof CounterBytes ? FLAG_COUNTER : 0;
-    view.setUint8(offset, kind | (floor !== 0 ? FLAG_FLOOR : 0));
+    view.setUint8(
+      offset,
+      kind | (floor !== 0 ? FLAG_FLOOR : 0) | (expiresAt !== undefined ? FLAG_EXPIRY : 0),
+    );
     view.setFloat64(offset + 1, version.ts);
     offset = writeNode(view, offset + 9, version.dot.node);
     view.setUint32(offset, version.dot.counter);
     offset += 4;
+    if (expiresAt !== undefined) {
+      assert(Number.isFinite(expiresAt), `expiry ${expiresAt} is not finite`);
+      view.setFloat64(offset, expiresAt);
+      offset += EXPIRY_BYTES;
+    }
     if (floor !== 0) {
       view.setFloat64(offset, floor);
       offset = writeClock(view, offset + FLOOR_BYTES, version.past ?? []);
@@ -219,12 +232,17 @@ export function decodeRecord(bytes: Uint8Array): Version[] {
 
 function readVersion(reader: ByteReader, format: Format): Version {
   const flags = reader.u8();
-  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR | FLAG_COUNTER;
+  const known = format === 1 ? FLAG_TOMBSTONE : FLAG_TOMBSTONE | FLAG_FLOOR | FLAG_COUNTER | FLAG_EXPIRY;
   if ((flags & ~known) !== 0) reader.fail(`unknown version flags ${flags}`);
   const ts = reader.f64();
   if (!Number.isFinite(ts)) reader.fail(`version timestamp ${ts} is not finite`);
   const dot = { node: reader.node(format), counter: reader.u32() };
   if (dot.counter === 0) reader.fail(`version dot of node ${dot.node} has counter 0`);
+  let expiresAt: number | undefined;
+  if ((flags & FLAG_EXPIRY) !== 0) {
+    expiresAt = reader.f64();
+    if (!Number.isFinite(expiresAt)) reader.fail(`version expiry ${expiresAt} is not finite`);
+  }
   let floor = 0;
   let past: VClock = [];
   if ((flags & FLAG_FLOOR) !== 0) {
@@ -245,7 +263,7 @@ function readVersion(reader: ByteReader, format: Format): Version {
   } else {
     value = reader.bytes(valueBytes);
   }
-  return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
+  return makeVersion(dot, clock, ts, value, floor, past, expiresAt);
 }
 
 /**
@@ -268,6 +286,7 @@ export function isOldTombstones(bytes: Uint8Array, before: number): boolean {
       if ((flags & FLAG_TOMBSTONE) === 0 || !(reader.f64() < before)) return false;
       reader.node(format);
       reader.u32();
+      if ((flags & FLAG_EXPIRY) !== 0) reader.f64();
       if ((flags & FLAG_FLOOR) !== 0) {
         reader.f64();
         skipClock(reader, format);
@@ -306,6 +325,47 @@ export function soleValue(bytes: Uint8Array): Uint8Array | null | undefined {
     return bytes.subarray(reader.offset, reader.offset + valueBytes);
   } catch {
     return undefined;
+  }
+}
+
+/** What a record holds for the expiry sweep: no value with an expiry, only unexpired ones, an expired one. */
+export type RecordExpiry = 'none' | 'pending' | 'expired';
+
+/**
+ * Whether a record holds a value whose expiry is before `now` (ms): work for the expiry sweep;
+ * 'pending' when its values with an expiry have not reached it. Walks the bytes without
+ * decoding, as the sweep reads every record. A malformed record is 'none'.
+ */
+export function recordExpiry(bytes: Uint8Array, now: number): RecordExpiry {
+  try {
+    const reader = new ByteReader(bytes, failRecord);
+    if (reader.u8() !== 2) return 'none';
+    const count = reader.u16();
+    let found: RecordExpiry = 'none';
+    for (let i = 0; i < count; i++) {
+      const flags = reader.u8();
+      reader.f64();
+      reader.node(2);
+      reader.u32();
+      if ((flags & FLAG_EXPIRY) !== 0) {
+        const expiresAt = reader.f64();
+        if ((flags & FLAG_TOMBSTONE) === 0) {
+          if (expiresAt < now) return 'expired';
+          found = 'pending';
+        }
+      }
+      if ((flags & FLAG_FLOOR) !== 0) {
+        reader.f64();
+        skipClock(reader, 2);
+      }
+      skipClock(reader, 2);
+      const valueBytes = reader.u32();
+      reader.need(valueBytes, 'value');
+      reader.offset += valueBytes;
+    }
+    return found;
+  } catch {
+    return 'none';
   }
 }
 

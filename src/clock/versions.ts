@@ -51,6 +51,24 @@ export interface Version {
    * which that worker needs to make fresh dots (newVersion reads it here).
    */
   readonly past?: VClock;
+  /**
+   * When the version expires, in wall-clock ms (Redis's EXPIRE, SET EX): from then on it reads as
+   * a tombstone of its own ts (absent if it is the newest), and the expiry sweep writes that
+   * tombstone. Part of the write, so every copy of one dot carries the same expiry. Absent means
+   * never. Always the last field, so versions come in four shapes: with or without a floor, with
+   * or without an expiry (writes without expiry keep the two shapes of before).
+   */
+  readonly expiresAt?: number;
+}
+
+/** Whether the version has expired at `now` (ms): Redis's test, the expiry time itself is still live. */
+export function isExpired(version: Version, now: number): boolean {
+  return version.expiresAt !== undefined && version.expiresAt < now;
+}
+
+/** A live value at `now`: not a tombstone, not expired. */
+export function isLive(version: Version, now: number): boolean {
+  return version.value !== null && !isExpired(version, now);
 }
 
 function floorOf(version: Version): number {
@@ -89,6 +107,7 @@ export function versionSortOrder(a: Version, b: Version): number {
     clockSortOrder(a.clock, b.clock) ||
     floorOf(a) - floorOf(b) ||
     clockSortOrder(pastOf(a), pastOf(b)) ||
+    (a.expiresAt ?? 0) - (b.expiresAt ?? 0) ||
     contentOrder(a, b)
   );
 }
@@ -128,15 +147,34 @@ function dedupeDots(versions: readonly Version[]): Version[] {
 }
 
 /**
- * The version carrying this floor and past. Objects come in two shapes only, without a floor or
- * with both fields, so the merge path stays monomorphic.
+ * The version carrying this floor and past. Objects come in the four shapes of makeVersion only,
+ * so the merge path stays polymorphic at worst (monomorphic while nothing expires).
  */
 function withFloor(version: Version, floor: number, past: VClock): Version {
   if (floorOf(version) === floor && (version.past === past || clockSortOrder(pastOf(version), past) === 0)) {
     return version;
   }
-  const { dot, clock, ts, value } = version;
-  return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
+  return makeVersion(version.dot, version.clock, version.ts, version.value, floor, past, version.expiresAt);
+}
+
+/**
+ * A version in one of its four shapes, fields always in this order: without or with a floor
+ * (floor 0 means none) and past, without or with an expiry (undefined means none).
+ */
+export function makeVersion(
+  dot: Dot,
+  clock: VClock,
+  ts: number,
+  value: Uint8Array | null,
+  floor: number,
+  past: VClock,
+  expiresAt: number | undefined,
+): Version {
+  if (expiresAt === undefined)
+    return floor === 0 ? { dot, clock, ts, value } : { dot, clock, ts, value, floor, past };
+  return floor === 0
+    ? { dot, clock, ts, value, expiresAt }
+    : { dot, clock, ts, value, floor, past, expiresAt };
 }
 
 /**
@@ -228,7 +266,8 @@ export interface NewVersion {
  * supersede it; so the worker mints in its first lane that holds no such sibling (lanes are
  * extra clock nodes of one worker, see actorOf). A replace write first joins every local
  * version into its context and sets its floor to its ts. The ts is never below a timestamp
- * of the context, so a write that saw a replace write is never under its floor.
+ * of the context, so a write that saw a replace write is never under its floor. `expiresAt`
+ * (ms) makes the written version expire then.
  */
 export function newVersion(
   local: readonly Version[],
@@ -239,6 +278,7 @@ export function newVersion(
   policy: Policy,
   clockEntriesMax: number,
   replace = false,
+  expiresAt?: number,
 ): NewVersion {
   const seen = replace ? merge(context, joinClocks(local)) : context;
   const { clock, dropped } = truncate(seen, clockEntriesMax);
@@ -257,9 +297,7 @@ export function newVersion(
   let ts = now;
   for (const entry of seen) ts = Math.max(ts, entry.ts);
   const dot = { node, counter: highest + 1 };
-  const written: Version = replace
-    ? { dot, clock, ts, value, floor: ts, past: EMPTY_CLOCK }
-    : { dot, clock, ts, value };
+  const written = makeVersion(dot, clock, ts, value, replace ? ts : 0, EMPTY_CLOCK, expiresAt);
   const versions = reconcile([...local, written], policy);
   return { versions, written, context: versionClock(written), truncated: dropped };
 }
@@ -273,18 +311,20 @@ export function joinClocks(versions: readonly Version[]): VClock {
 
 /**
  * What plain GET returns: the newest version (highest ts, ties by sort order) when it holds a
- * value; undefined when there is none or the newest is a tombstone (a newer delete wins).
+ * live value at `now` (ms); undefined when there is none or the newest is a tombstone (a newer
+ * delete wins) or has expired (an expired version reads as a tombstone of its own ts, which is
+ * what the expiry sweep turns it into).
  */
-export function newestValue(versions: readonly Version[]): Version | undefined {
+export function newestValue(versions: readonly Version[], now = Date.now()): Version | undefined {
   let best: Version | undefined;
   for (const version of versions)
     if (best === undefined || versionSortOrder(version, best) > 0) best = version;
-  return best?.value === null ? undefined : best;
+  return best === undefined || !isLive(best, now) ? undefined : best;
 }
 
-/** True when the key holds nothing live: no versions, or tombstones only. */
-export function isDeleted(versions: readonly Version[]): boolean {
-  return versions.every((version) => version.value === null);
+/** True when the key holds nothing live at `now` (ms): no versions, or tombstones and expired ones only. */
+export function isDeleted(versions: readonly Version[], now = Date.now()): boolean {
+  return versions.every((version) => !isLive(version, now));
 }
 
 /** True when both hold the same set of versions, whatever their order or duplicates. */

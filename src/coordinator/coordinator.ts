@@ -123,11 +123,12 @@ export class Coordinator {
       local,
       context,
       workerId,
-      Date.now(),
+      optionalTime(frame.fields[5]) ?? Date.now(),
       value,
       policy,
       CLOCK_ENTRIES_MAX,
       (frame.flags & FrameFlag.REPLACE) !== 0,
+      optionalTime(frame.fields[4]),
     );
     const { versions, truncated } = made;
     stats.clockTruncations += truncated;
@@ -303,6 +304,12 @@ export class Coordinator {
     endpoint.send(mainEndpoint, writer.stringField(failure.message).finish());
     endpoint.flushSoon();
   }
+}
+
+/** A PUT's optional time field (expiry, timestamp): an f64 of ms, or undefined when absent or empty. */
+function optionalTime(field: Uint8Array | undefined): number | undefined {
+  if (field === undefined || field.length === 0) return undefined;
+  return new DataView(field.buffer, field.byteOffset, field.byteLength).getFloat64(0);
 }
 
 function toKvError(error: unknown): KvError {

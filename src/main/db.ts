@@ -12,6 +12,7 @@ import {
   INT64_MAX,
   INT64_MIN,
   isCounterVersion,
+  isExpired,
   joinClocks,
   mergeVersions,
   newestValue,
@@ -46,6 +47,7 @@ import { type BackupResult, backupStore } from './backup.js';
 import { BUCKET_FILES, BucketRegistry, checkBucketName } from './buckets.js';
 import { DirLock } from './dir-lock.js';
 import type { EngineEventListener } from './events.js';
+import { ExpirySweep } from './expiry-sweep.js';
 import { WorkerPool } from './pool.js';
 import { ReplicaReader } from './replica-reader.js';
 import { checkPartitionCount, loadOrCreateRing, RING_FILE } from './ring-file.js';
@@ -64,6 +66,8 @@ export interface GetResult {
   newest: Buffer | null;
   /** Opaque: pass it to the next put or delete of this key to supersede what was read. */
   context: string;
+  /** When the newest value expires (ms since the epoch), or null when it does not or there is none. */
+  expiresAt: number | null;
 }
 
 export interface WriteResult {
@@ -81,6 +85,15 @@ export interface WriteOptions {
    * SET and DEL do (its timestamp becomes the key's replace floor).
    */
   replace?: boolean;
+  /** The written value expires this many ms from now (Redis's SET PX); reads then find it absent. */
+  ttlMs?: number;
+  /** The written value expires at this time, in ms since the epoch (SET PXAT); not with ttlMs. */
+  expiresAt?: number;
+  /**
+   * @internal A delete written at this timestamp (ms) instead of now, or later if its context
+   * is newer: the expiry sweep's tombstone takes the place of the version it expires.
+   */
+  at?: number;
 }
 
 export interface WorkerReport {
@@ -122,6 +135,10 @@ export interface ExplainedVersion {
   value: Buffer | null;
   clock: VClock;
   ts: number;
+  /** When the version expires (ms since the epoch), or null when it does not. */
+  expiresAt: number | null;
+  /** Whether it had expired when explain read it: it then reads as absent. */
+  expired: boolean;
 }
 
 export interface Explanation {
@@ -179,6 +196,8 @@ export class Db implements Bucket {
   private activity: ActivityWatch | null = null;
   /** What open() found worth telling the operator (a flag the stored props override). */
   readonly warnings: string[] = [];
+  /** @internal Turns expired versions into tombstones in the background. */
+  readonly expirySweep: ExpirySweep;
 
   private constructor(config: Config, ring: Ring, pool: WorkerPool, lock: DirLock, buckets: BucketRegistry) {
     this.config = config;
@@ -193,6 +212,13 @@ export class Db implements Bucket {
     });
     this.buckets = buckets;
     this.defaultView = new BucketView(this, 'default');
+    this.expirySweep = new ExpirySweep({
+      reader: this.reader,
+      partitionCount: ring.partitionCount,
+      sweepSlot: (partition) =>
+        this.preferenceList(partition, ring.workerCount).find((slot) => this.pool.reachable(slot)),
+      bucket: (name) => this.bucket(name),
+    });
   }
 
   get props(): BucketProps {
@@ -414,6 +440,7 @@ export class Db implements Bucket {
   /** Commits everything, stops the workers and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
     this.activity?.stop();
+    this.expirySweep.stop();
     this.closing ??= this.pool
       .close()
       .then(() => this.reader.close())
@@ -503,13 +530,17 @@ export class Db implements Bucket {
     }
     if (merged.length > 0) this.repair(placement, slots, answers, merged, policy);
     if (merged.some(isCounterVersion)) return counterResult(merged);
+    // An expired version reads as absent; it stays in the context, so a write supersedes it.
+    const now = Date.now();
     const values: Buffer[] = [];
     for (const version of merged) {
-      if (version.value !== null)
+      if (version.value !== null && !isExpired(version, now))
         values.push(Buffer.from(version.value.buffer, version.value.byteOffset, version.value.byteLength));
     }
-    const newest = newestValue(merged) === undefined ? null : (values[values.length - 1] ?? null);
-    return new ReadOutcome(values, newest, merged);
+    const newestVersion = newestValue(merged, now);
+    // Versions come in sort order, newest last, so the newest live value is the last value.
+    const newest = newestVersion === undefined ? null : (values[values.length - 1] ?? null);
+    return new ReadOutcome(values, newest, merged, newestVersion?.expiresAt ?? null);
   }
 
   private repair(
@@ -652,10 +683,13 @@ export class Db implements Bucket {
         this.pool.send(slot, id, frame).then(
           ([record]) => {
             if (record === undefined || record.length === 0) return;
+            const now = Date.now();
             const versions = decodeRecord(record).map((version) => ({
               value: version.value === null ? null : Buffer.from(version.value),
               clock: versionClock(version),
               ts: version.ts,
+              expiresAt: version.expiresAt ?? null,
+              expired: isExpired(version, now),
             }));
             replicas.push({ worker: slot, workerId: this.pool.workerIds[slot] as number, versions });
           },
@@ -697,14 +731,21 @@ export class Db implements Bucket {
 class ReadOutcome implements GetResult {
   readonly values: Buffer[];
   readonly newest: Buffer | null;
+  readonly expiresAt: number | null;
   /** The reconciled versions, or the one record every replica agreed on (decoded if asked). */
   readonly #merged: readonly Version[] | Uint8Array;
   #context: string | null = null;
 
-  constructor(values: Buffer[], newest: Buffer | null, merged: readonly Version[] | Uint8Array) {
+  constructor(
+    values: Buffer[],
+    newest: Buffer | null,
+    merged: readonly Version[] | Uint8Array,
+    expiresAt: number | null = null,
+  ) {
     this.values = values;
     this.newest = newest;
     this.#merged = merged;
+    this.expiresAt = expiresAt;
   }
 
   get context(): string {
@@ -714,7 +755,7 @@ class ReadOutcome implements GetResult {
   }
 
   toJSON(): GetResult {
-    return { values: this.values, newest: this.newest, context: this.context };
+    return { values: this.values, newest: this.newest, context: this.context, expiresAt: this.expiresAt };
   }
 }
 
@@ -752,6 +793,7 @@ function counterResult(merged: readonly Version[]): GetResult {
     values: values.map(toBuffer),
     newest: newest === null ? null : toBuffer(newest),
     context: encodeContext(joinClocks(merged)),
+    expiresAt: null,
   };
 }
 
@@ -834,6 +876,9 @@ class BucketView implements Bucket {
     if (props.policy === 'lww') flags |= FrameFlag.LWW;
     if (options.replace === true) flags |= FrameFlag.REPLACE;
     const fields = [Buffer.from(context, 'latin1'), value];
+    const timing = writeTiming(options, flags);
+    if (timing !== null) fields.push(...timing);
+    if (timing !== null && (flags & FrameFlag.TOMBSTONE) === 0) this.db.expirySweep.noteExpiringWrite();
     const [contextOut, existed] = await this.db.trackWrite(
       placement,
       this.db.coordinate(MessageType.PUT, placement, props.n, w, flags, fields),
@@ -842,6 +887,46 @@ class BucketView implements Bucket {
     this.db.buckets.noteWrite(this.name);
     return new WriteOutcome(contextOut ?? EMPTY, existed?.[0] === 1);
   }
+}
+
+/**
+ * The PUT frame's optional fields: the expiry (8 bytes, f64 ms; empty for none), then the
+ * write's timestamp when it is not now (the expiry sweep's tombstones). null when neither.
+ */
+function writeTiming(options: WriteOptions, flags: number): Uint8Array[] | null {
+  const { ttlMs, expiresAt, at } = options;
+  if (ttlMs === undefined && expiresAt === undefined && at === undefined) return null;
+  if (ttlMs !== undefined && expiresAt !== undefined) {
+    throw new KvError('BAD_REQUEST', 'give ttlMs or expiresAt, not both');
+  }
+  let expiry: number | undefined;
+  if (ttlMs !== undefined) {
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new KvError('BAD_REQUEST', `ttlMs must be a number of ms above 0; got ${String(ttlMs)}`);
+    }
+    expiry = Date.now() + ttlMs;
+  } else if (expiresAt !== undefined) {
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= 0) {
+      throw new KvError('BAD_REQUEST', `expiresAt must be ms since the epoch; got ${String(expiresAt)}`);
+    }
+    expiry = expiresAt;
+  }
+  if (expiry !== undefined && (flags & FrameFlag.TOMBSTONE) !== 0) {
+    throw new KvError('BAD_REQUEST', 'a delete takes no expiry');
+  }
+  const fields = [expiry === undefined ? EMPTY : f64Bytes(expiry)];
+  if (at !== undefined) {
+    if (!Number.isFinite(at) || at <= 0)
+      throw new KvError('BAD_REQUEST', `at must be ms since the epoch; got ${at}`);
+    fields.push(f64Bytes(at));
+  }
+  return fields;
+}
+
+function f64Bytes(value: number): Uint8Array {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeDoubleBE(value, 0);
+  return bytes;
 }
 
 function quorum(name: 'r' | 'w', symbolic: Quorum | undefined, props: BucketProps): number {

@@ -88,6 +88,26 @@ export class ReplicaReader {
     for (const { key, value } of range) yield { key: Buffer.from(key), record: Buffer.from(value) };
   }
 
+  /**
+   * Up to `limit` records of one partition in a worker's environment, in key order from `from`
+   * (inclusive; the partition's start when undefined). Keys and records are copies.
+   */
+  partitionPage(
+    slot: number,
+    partition: number,
+    from: Uint8Array | undefined,
+    limit: number,
+  ): { key: Buffer; record: Buffer }[] {
+    const root = this.roots[slot];
+    if (root === undefined) return [];
+    const start = from === undefined ? Buffer.from([partition >> 8, partition & 0xff]) : Buffer.from(from);
+    const end = Buffer.from([(partition + 1) >> 8, (partition + 1) & 0xff]);
+    const range = root.getRange(partition === 0xffff ? { start, limit } : { start, end, limit });
+    const out: { key: Buffer; record: Buffer }[] = [];
+    for (const { key, value } of range) out.push({ key: Buffer.from(key), record: Buffer.from(value) });
+    return out;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.roots.map((root) => root.close()));
   }

@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import { SIBLINGS_MAX } from '../constants.js';
 
 export const MessageType = {
-  /** main → coordinator. fields: storageKey, targets, context, value. quorum = w. Reply fields: context, existed (1 byte), and the counter's new value (decimal) with FrameFlag.COUNTER. */
+  /**
+   * main → coordinator. fields: storageKey, targets, context, value, and optionally expiry (f64
+   * ms, empty for none) then the write's ts when not now (f64 ms). quorum = w. Reply fields:
+   * context, existed (1 byte), and the counter's new value (decimal) with FrameFlag.COUNTER.
+   */
   PUT: 2,
   /** main → any worker. fields: storageKey. Reply carries the worker's local record. */
   EXPLAIN: 3,

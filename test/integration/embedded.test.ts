@@ -79,7 +79,7 @@ t.test('with n=3 r=2 w=2 on 4 workers', async (t) => {
   });
 
   await t.test('a missing key has no values and an empty context', async (t) => {
-    t.same(await db.get('never-written'), { values: [], newest: null, context: '' });
+    t.same(await db.get('never-written'), { values: [], newest: null, context: '', expiresAt: null });
   });
 
   await t.test('Buffer keys and values round-trip byte for byte', async (t) => {

@@ -158,11 +158,12 @@ t.test('a value over maxValueBytes is refused with TOOLARGE and not stored', asy
   t.equal(await redis.ping(), 'PONG', 'the connection stays open after an engine error');
 });
 
-t.test('SET options Redis has and ringkv does not are refused clearly', async (t) => {
-  await t.rejects(redis.call('SET', 'opt', 'v', 'EX', '10'), /^ERR SET option EX is not supported/);
-  await t.rejects(redis.call('SET', 'opt', 'v', 'nx'), /^ERR SET option NX is not supported/);
-  await t.rejects(redis.call('SET', 'opt', 'v', 'BOGUS'), /^ERR syntax error/);
-  t.equal(await redis.get('opt'), null);
+t.test("SET takes Redis's options over RESP2 too and refuses unknown ones", async (t) => {
+  t.equal(await redis.call('SET', 'opt', 'v', 'ex', '10'), 'OK');
+  t.equal(await redis.ttl('opt'), 10);
+  t.equal(await redis.call('SET', 'opt', 'w', 'nx'), null, 'NX on an existing key: nil');
+  await t.rejects(redis.call('SET', 'opt', 'x', 'BOGUS'), /^ERR syntax error/);
+  t.equal(await redis.get('opt'), 'v');
 });
 
 t.test('an unknown command and a wrong arity are errors that keep the connection', async (t) => {

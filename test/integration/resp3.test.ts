@@ -378,7 +378,7 @@ t.test('EXPLAIN answers maps on RESP3 (flat pairs on RESP2), and a tombstone’s
   t.match(resp3, /\$8\r\nreplicas\r\n\*\d+\r\n%3\r\n\$6\r\nworker\r\n:\d+\r\n/, 'each replica is a map');
   t.match(
     resp3,
-    /%3\r\n\$5\r\nvalue\r\n_\r\n\$2\r\nts\r\n:\d+\r\n/,
+    /%5\r\n\$5\r\nvalue\r\n_\r\n\$2\r\nts\r\n:\d+\r\n/,
     'each version is a map; the tombstone is null',
   );
 });

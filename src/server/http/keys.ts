@@ -2,6 +2,7 @@
 // /buckets/{bucket}/keys (a new key with a generated name), and GET /explain/{bucket}/{key}. Values travel as raw bytes; siblings and JSON clients get
 // `{ "context", "values": [base64…] }`; the context always travels in the X-Context header.
 import { randomBytes } from 'node:crypto';
+import { KvError } from '../../errors.js';
 import type { WriteOptions } from '../../main/db.js';
 import { contextHeader, type Exchange, type Handler, quorumParam, readBody, wantsJson } from './exchange.js';
 import { sendBytes, sendEmpty, sendJson } from './reply.js';
@@ -9,8 +10,10 @@ import { sendBytes, sendEmpty, sendJson } from './reply.js';
 /** 404 (JSON, as every error) when nothing is stored; a tombstone's context still comes back in X-Context. */
 export const getKey: Handler = async ({ db }, { req, res, query, bucket, key }) => {
   const r = quorumParam(query, 'r');
-  const { values, context } = await db.bucket(bucket).get(key, r === undefined ? {} : { r });
+  const { values, context, expiresAt } = await db.bucket(bucket).get(key, r === undefined ? {} : { r });
   const headers: Record<string, string> = context === '' ? {} : { 'X-Context': context };
+  // The newest value's remaining time to live, in seconds with ms precision.
+  if (expiresAt !== null) headers['X-TTL'] = (Math.max(0, expiresAt - Date.now()) / 1000).toFixed(3);
   const json = wantsJson(req);
   if (values.length === 0) {
     // The error form every route answers, plus what a read of nothing still carries.
@@ -38,12 +41,31 @@ function writeOptions({ req, query }: Exchange, replace: boolean): WriteOptions 
   return options;
 }
 
+const TTL_SECONDS = /^[0-9]{1,12}(\.[0-9]{1,3})?$/;
+
+/** `X-TTL: seconds` (up to ms precision) on a PUT: the value expires that long after the write. */
+function ttlHeader({ req }: Exchange): number | undefined {
+  const header = req.headers['x-ttl'];
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  const seconds = TTL_SECONDS.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!(seconds > 0)) {
+    throw new KvError(
+      'BAD_REQUEST',
+      `X-TTL must be a number of seconds above 0 (ms precision); got '${text}'`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}
+
 /**
  * A PUT without X-Context is a blind write: it becomes a sibling of what is stored, as the
  * embedded API's put does (Riak's allow_mult). Answers 204 with the new version's X-Context.
  */
 export const putKey: Handler = async ({ db }, exchange) => {
   const options = writeOptions(exchange, false);
+  const ttlMs = ttlHeader(exchange);
+  if (ttlMs !== undefined) options.ttlMs = ttlMs;
   const value = await readBody(exchange, db.config.maxValueBytes, 'the value');
   const { context } = await db.bucket(exchange.bucket).put(exchange.key, value, options);
   sendEmpty(exchange.res, 204, { 'X-Context': context });
@@ -77,10 +99,12 @@ export const explainKey: Handler = async ({ db }, { res, bucket, key }) => {
     replicas: replicas.map(({ worker, workerId, versions }) => ({
       worker,
       workerId,
-      versions: versions.map(({ value, clock, ts }) => ({
+      versions: versions.map(({ value, clock, ts, expiresAt, expired }) => ({
         value: value === null ? null : value.toString('base64'),
         clock,
         ts,
+        expiresAt,
+        expired,
       })),
     })),
   });

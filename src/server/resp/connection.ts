@@ -5,7 +5,7 @@
 // more than writeBufferBytesMax unsent bytes (a client that never reads cannot make the server
 // buffer without bound), and resumes when the replies drain.
 import type { Socket } from 'node:net';
-import { ERROR_CODES, KvError } from '../../index.js';
+import { KvError } from '../../index.js';
 import { ACCESS_OPEN } from '../auth/access.js';
 import type { ServerMetrics } from '../metrics.js';
 import { queueInTransaction, runsInTransaction } from './commands/multi.js';

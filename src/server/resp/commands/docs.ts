@@ -232,6 +232,68 @@ function flushDoc(name: string, summary: string, where: string): [[string, Comma
   ];
 }
 
+const VALUE: ArgumentDoc = { name: 'value', type: 'string' };
+/** SET's and GETEX's expiry options. */
+const EXPIRY_TIMES: readonly ArgumentDoc[] = [
+  { name: 'seconds', type: 'integer', token: 'EX' },
+  { name: 'milliseconds', type: 'integer', token: 'PX' },
+  { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT' },
+  { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT' },
+];
+
+/** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT: a time, then one condition. */
+function expireDocs(
+  name: string,
+  time: string,
+  type: ArgumentType,
+  summary: string,
+  since: string,
+): [string, CommandDoc] {
+  const condition = (token: string): ArgumentDoc => ({
+    name: token.toLowerCase(),
+    type: 'pure-token',
+    token,
+  });
+  return [
+    name,
+    {
+      summary,
+      since,
+      group: 'generic',
+      complexity: 'O(1)',
+      aclCategories: ['keyspace'],
+      keyFlags: [['RW', 'update']],
+      history: [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']],
+      arguments: [
+        KEY,
+        { name: time, type },
+        {
+          name: 'condition',
+          type: 'oneof',
+          optional: true,
+          arguments: ['NX', 'XX', 'GT', 'LT'].map(condition),
+        },
+      ],
+    },
+  ];
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
+function ttlDocs(name: string, summary: string, since: string): [string, CommandDoc] {
+  return [
+    name,
+    {
+      summary,
+      since,
+      group: 'generic',
+      complexity: 'O(1)',
+      aclCategories: ['keyspace'],
+      keyFlags: [['RO', 'access']],
+      arguments: [KEY],
+    },
+  ];
+}
+
 export const COMMAND_DOCS: ReadonlyMap<string, CommandDoc> = new Map<string, CommandDoc>([
   [
     'get',
@@ -253,8 +315,157 @@ export const COMMAND_DOCS: ReadonlyMap<string, CommandDoc> = new Map<string, Com
       group: 'string',
       complexity: 'O(1)',
       aclCategories: ['string'],
+      keyFlags: [['RW', 'access', 'update', 'variable_flags']],
+      history: [
+        ['2.6.12', 'Added the `EX`, `PX`, `NX` and `XX` options.'],
+        ['6.0.0', 'Added the `KEEPTTL` option.'],
+        ['6.2.0', 'Added the `GET`, `EXAT` and `PXAT` option.'],
+        ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.'],
+      ],
+      arguments: [
+        KEY,
+        VALUE,
+        {
+          name: 'condition',
+          type: 'oneof',
+          optional: true,
+          arguments: [
+            { name: 'nx', type: 'pure-token', token: 'NX' },
+            { name: 'xx', type: 'pure-token', token: 'XX' },
+          ],
+        },
+        { name: 'get', type: 'pure-token', token: 'GET', optional: true },
+        {
+          name: 'expiration',
+          type: 'oneof',
+          optional: true,
+          arguments: [...EXPIRY_TIMES, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' }],
+        },
+      ],
+    },
+  ],
+  [
+    'setex',
+    {
+      summary: 'Sets the string value and expiration time of a key. Creates the key if it does not exist.',
+      since: '2.0.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
       keyFlags: [['OW', 'update']],
-      arguments: [KEY, { name: 'value', type: 'string' }],
+      docFlags: ['deprecated'],
+      arguments: [KEY, { name: 'seconds', type: 'integer' }, VALUE],
+    },
+  ],
+  [
+    'psetex',
+    {
+      summary:
+        'Sets both string value and expiration time in milliseconds of a key. The key is created if it does not exist.',
+      since: '2.6.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
+      keyFlags: [['OW', 'update']],
+      docFlags: ['deprecated'],
+      arguments: [KEY, { name: 'milliseconds', type: 'integer' }, VALUE],
+    },
+  ],
+  [
+    'setnx',
+    {
+      summary:
+        "Set the string value of a key only when the key doesn't exist (decided on a read of R replicas).",
+      since: '1.0.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
+      keyFlags: [['OW', 'insert']],
+      docFlags: ['deprecated'],
+      arguments: [KEY, VALUE],
+    },
+  ],
+  [
+    'getset',
+    {
+      summary: 'Returns the previous string value of a key after setting it to a new value.',
+      since: '1.0.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
+      keyFlags: [['RW', 'access', 'update']],
+      docFlags: ['deprecated'],
+      arguments: [KEY, VALUE],
+    },
+  ],
+  [
+    'getdel',
+    {
+      summary: 'Returns the string value of a key after deleting the key.',
+      since: '6.2.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
+      keyFlags: [['RW', 'access', 'delete']],
+      arguments: [KEY],
+    },
+  ],
+  [
+    'getex',
+    {
+      summary: 'Returns the string value of a key after setting its expiration time.',
+      since: '6.2.0',
+      group: 'string',
+      complexity: 'O(1)',
+      aclCategories: ['string'],
+      keyFlags: [['RW', 'access', 'update']],
+      arguments: [
+        KEY,
+        {
+          name: 'expiration',
+          type: 'oneof',
+          optional: true,
+          arguments: [...EXPIRY_TIMES, { name: 'persist', type: 'pure-token', token: 'PERSIST' }],
+        },
+      ],
+    },
+  ],
+  expireDocs('expire', 'seconds', 'integer', 'Sets the expiration time of a key in seconds.', '1.0.0'),
+  expireDocs(
+    'pexpire',
+    'milliseconds',
+    'integer',
+    'Sets the expiration time of a key in milliseconds.',
+    '2.6.0',
+  ),
+  expireDocs(
+    'expireat',
+    'unix-time-seconds',
+    'unix-time',
+    'Sets the expiration time of a key to a Unix timestamp.',
+    '1.2.0',
+  ),
+  expireDocs(
+    'pexpireat',
+    'unix-time-milliseconds',
+    'unix-time',
+    'Sets the expiration time of a key to a Unix milliseconds timestamp.',
+    '2.6.0',
+  ),
+  ttlDocs('ttl', 'Returns the expiration time in seconds of a key.', '1.0.0'),
+  ttlDocs('pttl', 'Returns the expiration time in milliseconds of a key.', '2.6.0'),
+  ttlDocs('expiretime', 'Returns the expiration time of a key as a Unix timestamp.', '7.0.0'),
+  ttlDocs('pexpiretime', 'Returns the expiration time of a key as a Unix milliseconds timestamp.', '7.0.0'),
+  [
+    'persist',
+    {
+      summary: 'Removes the expiration time of a key.',
+      since: '2.2.0',
+      group: 'generic',
+      complexity: 'O(1)',
+      aclCategories: ['keyspace'],
+      keyFlags: [['RW', 'update']],
+      arguments: [KEY],
     },
   ],
   [

@@ -90,7 +90,8 @@ const vdel: CommandSpec = {
  *   ["partition", p, "preference_list", [w, …],
  *    "replicas", [["worker", w, "worker_id", id,
  *                  "versions", [["value", bytes | nil (a tombstone), "ts", ms,
- *                                "clock", [[worker_id, counter, ts], …]], …]], …]]
+ *                                "clock", [[worker_id, counter, ts], …],
+ *                                "expires_at", ms | nil, "expired", 0 | 1], …]], …]]
  *
  * Replicas are the live workers holding any version of the key, by worker; a worker of the
  * preference list that is missing holds nothing (or is down).
@@ -116,6 +117,10 @@ function renderExplanation(protocol: Protocol, explained: Explanation): Reply {
                 array([integer(entry.node), integer(entry.counter), integer(entry.ts)]),
               ),
             ),
+            bulk('expires_at'),
+            version.expiresAt === null ? nil(protocol) : integer(version.expiresAt),
+            bulk('expired'),
+            integer(version.expired ? 1 : 0),
           ]),
         ),
       ),

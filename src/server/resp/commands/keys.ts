@@ -1,4 +1,4 @@
-// Redis's key commands over the connection's bucket: GET, SET, DEL, EXISTS, MGET, MSET.
+// Redis's key commands over the connection's bucket: GET, DEL, EXISTS, MGET, MSET (SET: expiry.ts).
 // They hide siblings as Redis clients expect: GET answers the newest version by timestamp (nil
 // when that is a delete), and SET and DEL supersede every older version on every replica
 // (`replace: true`), so repeated SETs never pile up siblings. Multi-key commands run their keys
@@ -7,10 +7,9 @@
 // one command may name is checked before it runs (connection.ts, --max-keys-per-command).
 
 import type { GetResult, WriteOptions, WriteResult } from '../../../index.js';
-import { KvError } from '../../../index.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../auth/access.js';
 import { array, bulk, integer, nil, OK, type Protocol, type Reply } from '../encoder.js';
-import { type CommandSpec, keyword, type Session, syntaxError, wrongArity } from './spec.js';
+import { type CommandSpec, type Session, wrongArity } from './spec.js';
 
 const REPLACE: WriteOptions = Object.freeze({ replace: true });
 
@@ -71,30 +70,6 @@ const get: CommandSpec = {
     // The protocol when the command arrived: a HELLO pipelined behind it must not change its reply.
     const protocol = session.protocol;
     return session.bucket.get(args[1] as Buffer).then((result) => newest(protocol, result));
-  },
-};
-
-/** SET's Redis options: expiry and conditional writes have no counterpart in ringkv. */
-const SET_OPTIONS = new Set(['EX', 'PX', 'EXAT', 'PXAT', 'NX', 'XX', 'GET', 'KEEPTTL']);
-
-const set: CommandSpec = {
-  name: 'set',
-  arity: -3,
-  flags: ['write', 'denyoom'],
-  access: ACCESS_WRITE,
-  firstKey: 1,
-  lastKey: 1,
-  step: 1,
-  run(session, args) {
-    if (args.length > 3) {
-      const option = keyword(args[3] as Buffer);
-      if (!SET_OPTIONS.has(option)) throw syntaxError();
-      throw new KvError(
-        'BAD_REQUEST',
-        `SET option ${option} is not supported: ringkv has no expiry or conditional writes (use VGET/VPUT with a context)`,
-      );
-    }
-    return session.bucket.put(args[1] as Buffer, args[2] as Buffer, REPLACE).then(okReply);
   },
 };
 
@@ -185,4 +160,5 @@ const mset: CommandSpec = {
   },
 };
 
-export const KEY_COMMANDS: readonly CommandSpec[] = [get, set, del, exists, mget, mset];
+// SET is in expiry.ts, beside the other commands that take its expiry and condition options.
+export const KEY_COMMANDS: readonly CommandSpec[] = [get, del, exists, mget, mset];

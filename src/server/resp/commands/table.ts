@@ -7,6 +7,7 @@ import { CONNECTION_COMMANDS } from './connection.js';
 import { COUNTER_COMMANDS } from './counters.js';
 import { COMMAND_DOCS } from './docs.js';
 import { DYNAMO_COMMANDS } from './dynamo.js';
+import { EXPIRY_COMMANDS } from './expiry.js';
 import { info } from './info.js';
 import { command, config } from './introspection.js';
 import { KEY_COMMANDS } from './keys.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...COUNTER_COMMANDS,
   ...KEYSPACE_COMMANDS,
   ...TRANSACTION_COMMANDS,
+  ...EXPIRY_COMMANDS,
   ...DYNAMO_COMMANDS,
   ...CONNECTION_COMMANDS,
   info,
