@@ -81,7 +81,7 @@ t.test('RINGKV_PASSWORD sets the password without showing it in the command line
   t.notMatch(commandLine, password, 'ps does not show it');
   t.equal(await cli(server.port, 'SET', 'k', 'v'), 'NOAUTH Authentication required.');
   t.equal(await cli(server.port, '-a', password, 'SET', 'k', 'v'), 'OK');
-  const status = await run(['status', '--http-port', String(server.httpPort)], {
+  const status = await run(['status', '--json', '--http-port', String(server.httpPort)], {
     env: { ...process.env, RINGKV_PASSWORD: password },
   });
   t.equal(status.code, 0, 'ringkv status sends the password from the environment');
