@@ -46,6 +46,21 @@ const DOCUMENTED: Record<string, number> = {
   explain: 2,
   bucket: -1,
   auth: -2,
+  setex: 4,
+  psetex: 4,
+  setnx: 3,
+  getset: 3,
+  getdel: 2,
+  getex: -2,
+  expire: -3,
+  pexpire: -3,
+  expireat: -3,
+  pexpireat: -3,
+  persist: 2,
+  ttl: 2,
+  pttl: 2,
+  expiretime: 2,
+  pexpiretime: 2,
 };
 
 t.test('every documented command is found by its name in any case', async (t) => {
