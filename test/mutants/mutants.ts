@@ -327,8 +327,8 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'clock/versions.js',
-        search: '        ? { dot, clock, ts, value, floor: ts, past: EMPTY_CLOCK }\n',
-        replace: '        ? { dot, clock, ts, value }\n',
+        search: 'makeVersion(dot, clock, ts, value, replace ? ts : 0, EMPTY_CLOCK, expiresAt)',
+        replace: 'makeVersion(dot, clock, ts, value, 0, EMPTY_CLOCK, expiresAt)',
       },
     ],
     tests: ['faults/deletes.test.js'],
