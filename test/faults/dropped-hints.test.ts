@@ -50,7 +50,7 @@ t.test('with hints dropped, anti-entropy alone brings the replicas into agreemen
   t.equal(await counter(db, 'hintsPending'), 0, 'no hint is pending after the drop');
   db.faults.heal(target);
 
-  const { result, ms } = await eventually(() => divergentKeys(db, acked.keys()), 20_000);
+  const { result, ms } = await eventually(() => divergentKeys(db, acked.keys()), 45_000);
   t.same(result, [], `every replica agrees ${ms} ms after heal`);
   t.equal(await counter(db, 'hintsDelivered'), deliveredBefore, 'no hint was delivered: they were gone');
   const repaired = (await counter(db, 'antiEntropyRepairs')) - repairsBefore;
