@@ -83,7 +83,7 @@ export async function hangScenario(t: Test, fault: 'pause' | 'isolate'): Promise
   t.ok(drained.held, `every hint was handed off (after ${drained.ms} ms)`);
   const delivered = (await counter(db, 'hintsDelivered')) - deliveredBefore;
   t.ok(delivered >= hinted, `${delivered} hints were delivered to worker ${target} (${hinted} were pending)`);
-  const converged = await eventually(() => divergentKeys(db, acked.keys()), 15_000);
+  const converged = await eventually(() => divergentKeys(db, acked.keys()), 45_000);
   t.same(converged.result, [], `every replica agrees (after ${converged.ms} ms)`);
   t.same(await lostWrites(db, acked), [], 'every acknowledged write reads back at r=n');
 }
