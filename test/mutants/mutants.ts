@@ -243,7 +243,7 @@ export const MUTANTS: Mutant[] = [
     patches: [
       {
         file: 'server/http/status.js',
-        search: "status === 'unavailable' ? 503 : 200",
+        search: "summary.status === 'unavailable' ? 503 : 200",
         replace: '200',
       },
     ],
