@@ -152,7 +152,8 @@ async function mainComparison(
   });
   let redis: ServerProcess | undefined;
   const figures: ServerFigure[] = [];
-  const startLine = /ringkv: data in [^\n]*/.exec(ringkv.output())?.[0] ?? '';
+  // The banner: `ringkv VERSION: data in DIR: K workers, Q partitions, default bucket …, durability D`.
+  const startLine = /ringkv [^:\n]*: data in [^\n]*/.exec(ringkv.output())?.[0] ?? '';
   try {
     if (redisWanted) redis = await startRedis({ dir: join(base, 'redis'), appendonly: true });
     options.progress(startLine);

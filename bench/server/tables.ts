@@ -212,7 +212,7 @@ export function serverSummary(result: ServerBenchResult): string[] {
       ? `redis-server ${result.redis.version} with --appendonly yes --appendfsync everysec --save ''`
       : `redis-server ${result.redis.missing}`;
   return [
-    `Server: ${result.ringkv.startLine.replace(/^ringkv: data in \S+ /, 'ringkv ')}, durability \`async\` (synced every second); beside ${redis}. Load: \`ringkv bench\` (a child process), ${o.clients} clients, ${o.keys.toLocaleString('en-US')} keys ${o.distribution}, ${o.valueBytes}-byte values, ${o.durationS} s measured after ${o.warmupS} s warm-up, ${o.rounds} round(s) interleaved ringkv, redis, ringkv, redis …; each figure min / median / max over the rounds.`,
+    `Server: ${result.ringkv.startLine.replace(/^ringkv [^:]*: data in \S+: /, 'ringkv ').replace(/, durability \w+$/, '')}, durability \`async\` (synced every second); beside ${redis}. Load: \`ringkv bench\` (a child process), ${o.clients} clients, ${o.keys.toLocaleString('en-US')} keys ${o.distribution}, ${o.valueBytes}-byte values, ${o.durationS} s measured after ${o.warmupS} s warm-up, ${o.rounds} round(s) interleaved ringkv, redis, ringkv, redis …; each figure min / median / max over the rounds.`,
     '',
     ...throughputTable(result),
     '',

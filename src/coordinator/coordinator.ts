@@ -101,11 +101,10 @@ export class Coordinator {
       return this.replyError(frame.requestId, error);
     }
     const read = this.replica.localVersions(key);
-    // A copy: the bytes may be LMDB's shared read buffer, and they travel as REPLICATE's base.
-    const previous = {
-      record: read.record === undefined ? undefined : Buffer.from(read.record),
-      versions: read.versions,
-    };
+    // A record small enough to travel as REPLICATE's base is copied: the bytes may be LMDB's
+    // shared read buffer. A larger one is only passed to the local write, in this same step.
+    const small = read.record !== undefined && read.record.length <= BASE_BYTES_MAX;
+    const previous = { record: small ? Buffer.from(read.record) : read.record, versions: read.versions };
     const local = previous.versions;
     let counterTotal = '';
     if ((frame.flags & FrameFlag.COUNTER) !== 0 && value !== null) {

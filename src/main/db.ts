@@ -789,12 +789,7 @@ function storageKeyId(storageKey: Uint8Array): string {
 function counterResult(merged: readonly Version[]): GetResult {
   const { values, newest } = readableValues(merged);
   const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return {
-    values: values.map(toBuffer),
-    newest: newest === null ? null : toBuffer(newest),
-    context: encodeContext(joinClocks(merged)),
-    expiresAt: null,
-  };
+  return new ReadOutcome(values.map(toBuffer), newest === null ? null : toBuffer(newest), merged);
 }
 
 const EMPTY = new Uint8Array(0);
